@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: Apache-2.0
+// The command line through the real binary: usage errors start nothing,
+// --version/--help/--license print on stdout, parsing stops at the program.
+import Foundation
+import Testing
+
+@Suite("command line", rootOnly, .serialized)
+struct CommandLineTests {
+    static let badInvocations: [([String], String)] = [
+        (["-x", "--", "true"], "unknown option: -x"),
+        (["--bogus", "true"], "unknown option: --bogus"),
+        (["-p", "SIGFOO", "--", "true"], "unknown signal: SIGFOO"),
+        (["-e", "300", "--", "true"], "exit code must be 0-255: 300"),
+        (["-e", "abc", "--", "true"], "exit code must be 0-255: abc"),
+        (["-r", "USR1", "--", "true"], "rewrite must be FROM:TO: USR1"),
+        (["-r", "NOPE:USR2", "--", "true"], "rewrite names an unknown signal (or SIGCHLD): NOPE:USR2"),
+        (["-t", "-1", "--", "true"], "grace period must be a whole number of seconds: -1"),
+        (["-t"], "option needs a value: -t"),
+        ([], "missing program to run"),
+        (["-v", "--"], "missing program to run"),
+        (["-P", "true"], "--pause runs no program, but one was given: touch"),
+    ]
+
+    @Test("bad input gives one line, a hint, exit 2, and starts nothing", arguments: InitBuild.allCases, badInvocations)
+    func badInputIsAUsageError(build: InitBuild, invocation: ([String], String)) throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let marker = directory + "/started"
+        // If swinit started anything, "touch" would leave the marker behind.
+        let arguments = invocation.0.flatMap { $0 == "true" ? ["touch", marker] : [$0] }
+        let result = try run(build.path, arguments)
+        #expect(result.status == 2)
+        #expect(result.stderr == "[swinit] \(invocation.1)\n[swinit] try 'swinit --help'\n")
+        #expect(result.stdout.isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: marker))
+    }
+
+    @Test("a bad environment value is a usage error", arguments: InitBuild.allCases)
+    func badEnvironmentIsAUsageError(build: InitBuild) throws {
+        let grace = try run(build.path, ["true"], environment: ["SWINIT_GRACE_PERIOD": "soon"])
+        #expect(grace.status == 2)
+        #expect(grace.stderr.hasPrefix("[swinit] SWINIT_GRACE_PERIOD must be a whole number of seconds: soon\n"))
+        let verbosity = try run(build.path, ["true"], environment: ["TINI_VERBOSITY": "loud"])
+        #expect(verbosity.status == 2)
+    }
+
+    @Test("--version prints the line dockerd's init-version parser accepts", arguments: InitBuild.allCases)
+    func versionLooksLikeTini(build: InitBuild) throws {
+        let result = try run(build.path, ["--version"])
+        #expect(result.status == 0)
+        #expect(result.stderr.isEmpty)
+        #expect(result.stdout.wholeMatch(of: /tini version \d+\.\d+\.\d+ - git\.swinit\n/) != nil)
+    }
+
+    @Test("--help and --license print on stdout and exit 0", arguments: InitBuild.allCases)
+    func helpAndLicense(build: InitBuild) throws {
+        for flag in ["-h", "--help"] {
+            let result = try run(build.path, [flag])
+            #expect(result.status == 0)
+            #expect(result.stdout.hasPrefix("Usage: swinit [OPTIONS] [--] PROGRAM [ARGS...]\n"))
+            #expect(result.stdout.contains("--grace-period SECS"))
+            #expect(result.stderr.isEmpty)
+        }
+        for flag in ["-l", "--license"] {
+            let result = try run(build.path, [flag])
+            #expect(result.status == 0)
+            #expect(result.stdout.contains("Apache License, Version 2.0"))
+        }
+    }
+
+    @Test("option parsing stops at the first non-option", arguments: InitBuild.allCases)
+    func parsingStopsAtProgram(build: InitBuild) throws {
+        // tini and catatonit would take sh's -c as their own option.
+        let result = try run(build.path, ["/bin/sh", "-c", "echo $0 $1; exit 7", "zero", "-v"])
+        #expect(result.status == 7)
+        #expect(result.stdout == "zero -v\n")
+    }
+
+    @Test("short options cluster and take attached values; long ones take =", arguments: InitBuild.allCases)
+    func optionSpellings(build: InitBuild) throws {
+        #expect(try run(build.path, ["-we3", probe, "exit", "3"]).status == 0)
+        #expect(try run(build.path, ["--remap-exit=3", probe, "exit", "3"]).status == 0)
+        #expect(try run(build.path, ["-t1", "-pKILL", probe, "exit", "4"]).status == 4)
+    }
+
+    @Test("logs go to stderr only, one [swinit] line each, gated by -v/-q", arguments: InitBuild.allCases)
+    func logsAreLevelledLinesOnStderr(build: InitBuild) throws {
+        let verbose = try run(build.path, ["-vv", "--no-subreaper", "--", probe, "exit", "0"])
+        #expect(verbose.stdout.isEmpty)
+        let lines = verbose.stderr.split(separator: "\n")
+        #expect(lines.count >= 3)
+        #expect(lines.allSatisfy { $0.hasPrefix("[swinit] ") })
+        #expect(lines.contains { $0.hasPrefix("[swinit] debug: started ") })
+        // Default: warnings only; -q: not even those.
+        let normal = try run(build.path, ["--no-subreaper", "--", probe, "exit", "0"])
+        #expect(normal.stderr.contains("[swinit] warning: not PID 1 and not a subreaper"))
+        #expect(!normal.stderr.contains("debug:"))
+        let quiet = try run(build.path, ["-q", "--no-subreaper", "--", probe, "exit", "0"])
+        #expect(quiet.stderr.isEmpty)
+    }
+
+    @Test("SWINIT_VERBOSITY and TINI_VERBOSITY set the log level", arguments: InitBuild.allCases)
+    func verbosityFromEnvironment(build: InitBuild) throws {
+        for name in ["SWINIT_VERBOSITY", "TINI_VERBOSITY"] {
+            let loud = try run(build.path, [probe, "exit", "0"], environment: [name: "3"])
+            #expect(loud.stderr.contains("[swinit] debug: started "))
+            let silent = try run(build.path, ["--no-subreaper", probe, "exit", "0"], environment: [name: "0"])
+            #expect(silent.stderr.isEmpty)
+        }
+        // TINI_KILL_PROCESS_GROUP is accepted as the default it names.
+        #expect(try run(build.path, [probe, "exit", "6"], environment: ["TINI_KILL_PROCESS_GROUP": "1"]).status == 6)
+    }
+}

@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: Apache-2.0
+// Signals in and out: every signal is blocked in swinit and read from a
+// signalfd; every catchable one but SIGCHLD reaches the child's process group.
+import Foundation
+import Testing
+
+/// Starts `swinit ARGS -- probe signals HELPERS` and waits until every
+/// reporter is ready. Returns the handle and the reporters' pids.
+func startSignalReporters(_ build: InitBuild, _ options: [String], helpers: Int = 0, asPID1: Bool = false)
+    throws -> (Spawned, [pid_t], swinit: pid_t)
+{
+    let command = [build.path] + options + ["--", probe, "signals", "\(helpers)"]
+    let spawned = asPID1
+        ? try Spawned("/usr/bin/unshare", ["--pid", "--fork", "--mount-proc", "--kill-child"] + command)
+        : try Spawned(command[0], Array(command.dropFirst()))
+    var reporters: [pid_t] = []
+    for _ in 0...helpers {
+        guard let line = spawned.line(containing: "ready pid") else { break }
+        reporters.append(pid_t(line.split(separator: " ").last!)!)
+    }
+    let swinit = asPID1 ? (children(of: spawned.pid).first ?? -1) : spawned.pid
+    return (spawned, reporters, swinit)
+}
+
+@Suite("signal forwarding", rootOnly, .serialized)
+struct SignalForwardingTests {
+    /// Signals a user or `docker stop`/`docker kill -s` sends, including
+    /// real-time ones and fault signals sent with kill(2).
+    static let forwarded: [Int32] = [SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGALRM, SIGPIPE, SIGURG,
+                                     SIGSEGV, SIGABRT, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS, 35, 40, 64]
+
+    @Test("every catchable signal reaches every process of the child's group", arguments: InitBuild.allCases, [false, true])
+    func signalsReachTheProcessGroup(build: InitBuild, asPID1: Bool) throws {
+        let (spawned, reporters, swinit) = try startSignalReporters(build, [], helpers: 1, asPID1: asPID1)
+        try #require(reporters.count == 2)
+        for signal in Self.forwarded {
+            kill(swinit, signal)
+            for reporter in reporters {
+                #expect(spawned.line(containing: "signal \(signal) pid \(reporter)") != nil, "signal \(signal) to \(reporter)")
+            }
+        }
+        // swinit survived the fault signals a user sent it, and SIGTERM ends the run.
+        #expect(isAlive(swinit))
+        kill(swinit, SIGTERM)
+        #expect(spawned.waitForExit() == 0)
+    }
+
+    @Test("-c forwards to the child only, not its group", arguments: InitBuild.allCases)
+    func singleChildMode(build: InitBuild) throws {
+        let (spawned, reporters, swinit) = try startSignalReporters(build, ["-c"], helpers: 1)
+        try #require(reporters.count == 2)
+        let main = children(of: swinit).first!
+        let helper = reporters.first { $0 != main }!
+        kill(swinit, SIGUSR1)
+        #expect(spawned.line(containing: "signal \(SIGUSR1) pid \(main)") != nil)
+        kill(swinit, SIGTERM)
+        #expect(spawned.waitForExit() == 0)
+        #expect(!spawned.stdoutSoFar.contains("signal \(SIGUSR1) pid \(helper)"))
+        kill(helper, SIGKILL)
+    }
+
+    @Test("-r rewrites a forwarded signal; TO = 0 drops it", arguments: InitBuild.allCases)
+    func rewritesApply(build: InitBuild) throws {
+        let (spawned, reporters, swinit) = try startSignalReporters(build, ["-r", "USR1:USR2", "--rewrite", "SIGHUP:0", "-r", "RTMIN+1:RTMAX"])
+        try #require(reporters.count == 1)
+        kill(swinit, SIGHUP)  // dropped
+        kill(swinit, SIGUSR1)
+        let first = spawned.line(containing: "signal ")
+        #expect(first?.hasPrefix("signal \(SIGUSR2) ") == true, "got \(first ?? "nothing")")
+        kill(swinit, 35)
+        #expect(spawned.line(containing: "signal 64 ") != nil)
+        kill(swinit, SIGTERM)
+        #expect(spawned.waitForExit() == 0)
+        #expect(!spawned.stdoutSoFar.contains("signal \(SIGHUP) "))
+    }
+
+    @Test("swinit blocks every signal, 32 and 33 included, and reads them from a CLOEXEC signalfd", arguments: InitBuild.allCases)
+    func everySignalIsBlocked(build: InitBuild) throws {
+        let (spawned, _, swinit) = try startSignalReporters(build, [])
+        // The kernel never blocks SIGKILL (9) and SIGSTOP (19): all other 62 bits are set.
+        #expect(procStatus(swinit, "SigBlk") == allBlocked)
+        if build == .staticEmbedded {
+            // No handler at all (the host build's Swift runtime installs crash handlers).
+            #expect(procStatus(swinit, "SigCgt") == "0000000000000000")
+        }
+        let descriptors = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(swinit)/fd")
+        let signalfds = descriptors.filter {
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(swinit)/fd/\($0)")) == "anon_inode:[signalfd]"
+        }
+        #expect(signalfds.count == 1)
+        if let fd = signalfds.first {
+            let info = try String(contentsOfFile: "/proc/\(swinit)/fdinfo/\(fd)", encoding: .utf8)
+            #expect(info.contains("sigmask:\tfffffffffffbfeff"))
+            #expect(info.contains("flags:\t02000002"))  // O_CLOEXEC | O_RDWR
+        }
+        kill(swinit, SIGTERM)
+        #expect(spawned.waitForExit() == 0)
+    }
+
+    @Test("an idle swinit never wakes up", arguments: InitBuild.allCases)
+    func idleMeansNoWakeUps(build: InitBuild) throws {
+        let spawned = try Spawned(build.path, ["--", probe, "sleep", "60000"])
+        defer { spawned.signal(SIGKILL) }
+        #expect(eventually { processState(spawned.pid) == "S" && !children(of: spawned.pid).isEmpty })
+        usleep(100_000)
+        let before = procStatus(spawned.pid, "voluntary_ctxt_switches")
+        usleep(1_500_000)  // tini would wake once a second
+        #expect(procStatus(spawned.pid, "voluntary_ctxt_switches") == before)
+        spawned.signal(SIGTERM)
+        #expect(spawned.waitForExit() == 128 + SIGTERM)
+    }
+}
