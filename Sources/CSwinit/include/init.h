@@ -21,6 +21,12 @@
 #include <time.h>
 #include <unistd.h>
 
+// gcc (musl-gcc, for the static build) has no nullability qualifiers.
+#ifndef __clang__
+#define _Nullable
+#define _Nonnull
+#endif
+
 /// Highest signal number the kernel knows on x86_64 and aarch64 (_NSIG - 1).
 #define SWINIT_MAX_SIGNAL 64
 
