@@ -13,6 +13,11 @@ enum CommandLineChecks {
             throw ValidationError("--rootfs and --layer exclude each other")
         }
         if options.program.isEmpty { throw ValidationError("missing COMMAND") }
+        // Passthrough capture also takes unknown options; an option-looking
+        // COMMAND without a `--` before it is a typo, not a program.
+        if options.command.first != "--", let first = options.command.first, first.hasPrefix("-") {
+            throw ValidationError("unknown option '\(first)'")
+        }
         if options.readOnly && options.upper != nil {
             throw ValidationError("--read-only and --upper exclude each other")
         }

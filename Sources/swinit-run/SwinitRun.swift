@@ -80,7 +80,7 @@ struct SwinitRun: ParsableCommand {
     @Flag(help: "Run COMMAND itself as PID 1 (it must then reap orphans).")
     var noInit = false
 
-    @Option(name: .customLong("init-arg"), help: ArgumentHelp("Argument for the init, before -- (repeatable).", valueName: "ARG"))
+    @Option(name: .customLong("init-arg"), parsing: .unconditionalSingleValue, help: ArgumentHelp("Argument for the init, before -- (repeatable).", valueName: "ARG"))
     var initArguments: [String] = []
 
     @Option(help: ArgumentHelp("Name of the state directory (default: unique).", valueName: "NAME"))
@@ -93,6 +93,10 @@ struct SwinitRun: ParsableCommand {
     var program: [String] { command.first == "--" ? Array(command.dropFirst()) : command }
 
     mutating func validate() throws {
+        // Passthrough capture swallows --help when it comes before any positional.
+        if let first = command.first, first == "--help" || first == "-h" {
+            throw CleanExit.helpRequest(self)
+        }
         try CommandLineChecks.validate(self)
     }
 

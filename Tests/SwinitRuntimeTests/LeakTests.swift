@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: Apache-2.0
+// Nothing outlives a run: mounts, processes, state directories; kill -9 and
+// parallel runs included.
+import Foundation
+import Testing
+
+@Suite(.enabled(if: isRoot, "needs root: namespaces and mounts"), .timeLimit(.minutes(2)))
+struct LeakTests {
+    let harness = Harness.shared
+
+    @Test func hostMountTableIsUnchangedAfterRunsIncludingFailedOnes() throws {
+        let before = hostMountTable()
+        let volume = harness.temporaryDirectory("volume")
+        let runs: [([String], Int32)] = [
+            (layers + ["-v", "\(volume):/data", "--tmpfs", "/scratch", "--", "true"], 0),
+            (layers + ["--", "false"], 1),
+            (layers + ["-v", "/nonexistent/source:/data", "--", "true"], 125),
+            (layers + ["--tmpfs", "/etc/passwd", "--", "true"], 125),
+            (layers + ["--", "/no/such/command"], 127),
+            (layers + ["--no-init", "--", "/no/such/command"], 127),
+        ]
+        for (arguments, expected) in runs {
+            let result = try run(arguments)
+            #expect(result.status == expected, "\(arguments): \(result.stderr)")
+        }
+        #expect(hostMountTable() == before)
+    }
+
+    @Test func setupFailureIsOneLineNamingStepPathAndReason() throws {
+        let result = try run(layers + ["--tmpfs", "/etc/passwd", "--", "true"])
+        #expect(result.status == 125)
+        #expect(result.stderr.hasPrefix("swinit-run: mount tmpfs on /"), "\(result.stderr)")
+        #expect(result.stderr.hasSuffix("/etc/passwd: Not a directory\n"), "\(result.stderr)")
+        #expect(result.stderr.split(separator: "\n").count == 1)
+    }
+
+    @Test func killNineOfSwinitRunLeavesNothing() throws {
+        let before = hostMountTable()
+        let name = "kill9-\(getpid())"
+        let container = try Container(layers + ["--name", name, "--", "sh", "-c", "sleep 100 & echo ready; wait"])
+        #expect(container.waitForOutput("ready"))
+        let inside = descendants(of: container.pid)
+        #expect(inside.count >= 3, "swinit, sh, sleep: \(inside)")
+        kill(container.pid, SIGKILL)
+        _ = container.finish()
+        // A zombie is dead; reaping the orphaned PID 1 is the host init's job.
+        let alive = { (pid: pid_t) -> Bool in processState(pid).map { $0 != "Z" } ?? false }
+        let deadline = Date().addingTimeInterval(1.0)
+        while inside.contains(where: alive) && Date() < deadline { usleep(10_000) }
+        #expect(!inside.contains(where: alive), "survivors: \(inside.filter(alive))")
+        #expect(hostMountTable() == before)
+        // The stale state directory does not block the same name.
+        let again = try run(layers + ["--name", name, "--", "true"])
+        #expect(again.status == 0, "\(again.stderr)")
+    }
+
+    @Test func stateDirectoryIsRemovedAndANameInUseIsRefused() throws {
+        let name = "busy-\(getpid())"
+        let first = try Container(rootfs + ["--name", name, "--", "sh", "-c", "echo ready; sleep 2"])
+        #expect(first.waitForOutput("ready"))
+        #expect(FileManager.default.fileExists(atPath: "/run/swinit-run/\(name)"))
+        let second = try run(rootfs + ["--name", name, "--", "true"])
+        #expect(second.status == 125)
+        #expect(second.stderr.contains("name in use"), "\(second.stderr)")
+        #expect(first.finish().status == 0)
+        #expect(!FileManager.default.fileExists(atPath: "/run/swinit-run/\(name)"))
+    }
+
+    @Test func twentyContainersInParallelOnTheSameLayers() throws {
+        let containers = try (0..<20).map { index in
+            try Container(layers + ["--", "sh", "-c", "echo \(index) > /mine; sleep 0.2; cat /mine /etc/layer"])
+        }
+        for (index, container) in containers.enumerated() {
+            let result = container.finish(timeout: 60)
+            #expect(result.status == 0, "container \(index): \(result.stderr)")
+            #expect(result.stdout == "\(index)\ntop\n")
+        }
+    }
+}
