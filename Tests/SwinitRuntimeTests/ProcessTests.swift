@@ -51,6 +51,16 @@ struct ProcessTests {
         #expect(result.stdout.contains("caught"))
     }
 
+    /// No Foundation, Dispatch or runtime threads on the host side: a
+    /// multi-threaded parent would make PR_SET_PDEATHSIG fire on a thread's exit.
+    @Test func hostSideIsSingleThreaded() throws {
+        let container = try Container(rootfs + ["--", "sh", "-c", "echo ready; sleep 0.3"])
+        #expect(container.waitForOutput("ready"))
+        let status = (try? String(contentsOfFile: "/proc/\(container.pid)/status", encoding: .utf8)) ?? ""
+        #expect(status.contains("Threads:\t1\n"), "\(status)")
+        #expect(container.finish().status == 0)
+    }
+
     @Test func harmlessSignalsNeverKillTheContainer() throws {
         let container = try Container(rootfs + ["--", "sh", "-c", "echo ready; sleep 1; echo alive"])
         #expect(container.waitForOutput("ready"))
