@@ -54,6 +54,35 @@ struct LeakTests {
         #expect(again.status == 0, "\(again.stderr)")
     }
 
+    /// kill -9 at different moments of the setup: before stage 2 runs, while it
+    /// mounts, just after the exec. A unique sleep duration marks the command.
+    @Test(arguments: [0, 1, 3, 6, 12, 25])
+    func killNineDuringSetupLeavesNothing(milliseconds: Int) throws {
+        let before = hostMountTable()
+        let name = "kill9-setup-\(getpid())-\(milliseconds)"
+        let marker = "31.\(getpid())\(milliseconds)"
+        let container = try Container(layers + ["--name", name, "-v", "\(harness.scratch):/data", "--", "sleep", marker])
+        usleep(useconds_t(milliseconds * 1000))
+        kill(container.pid, SIGKILL)
+        _ = container.finish()
+        let deadline = Date().addingTimeInterval(1.0)
+        while !processes(running: marker).isEmpty && Date() < deadline { usleep(10_000) }
+        #expect(processes(running: marker).isEmpty)
+        #expect(hostMountTable() == before)
+        let again = try run(layers + ["--name", name, "--", "true"])
+        #expect(again.status == 0, "\(again.stderr)")
+    }
+
+    /// Live (non-zombie) host processes whose command line contains `text`.
+    func processes(running text: String) -> [String] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.filter { entry in
+            guard let pid = pid_t(entry), pid != getpid(), let state = processState(pid), state != "Z",
+                  let data = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline") else { return false }
+            return String(decoding: data, as: UTF8.self).contains(text)
+        }
+    }
+
     @Test func stateDirectoryIsRemovedAndANameInUseIsRefused() throws {
         let name = "busy-\(getpid())"
         let first = try Container(rootfs + ["--name", name, "--", "sh", "-c", "echo ready; sleep 2"])
