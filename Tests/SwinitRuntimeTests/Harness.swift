@@ -34,11 +34,28 @@ struct Harness: Sendable {
         }
         if !FileManager.default.isExecutableFile(atPath: initPath) { initPath = "/nonexistent/swinit" }
         swinit = initPath
-        scratch = FileManager.default.temporaryDirectory.appendingPathComponent("swinit-run-tests-\(getpid())").path
+        scratch = Harness.scratchPath(for: getpid())
+        Harness.removeScratchOfDeadRuns()
+        // Swift Testing has no global teardown; the runner exits through exit(3).
+        atexit { try? FileManager.default.removeItem(atPath: Harness.scratchPath(for: getpid())) }
         base = scratch + "/layers/base"
         top = scratch + "/layers/top"
         if isRoot {
             _ = Harness.shell(["sh", packageRoot + "/scripts/make-rootfs.sh", scratch + "/layers"])
+        }
+    }
+
+    static func scratchPath(for pid: pid_t) -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("swinit-run-tests-\(pid)").path
+    }
+
+    /// Removes the scratch directories of test runs that were killed.
+    static func removeScratchOfDeadRuns() {
+        let temporary = FileManager.default.temporaryDirectory.path
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: temporary)) ?? [] {
+            guard entry.hasPrefix("swinit-run-tests-"), let pid = pid_t(entry.dropFirst(17)),
+                  kill(pid, 0) != 0 && errno == ESRCH else { continue }
+            try? FileManager.default.removeItem(atPath: temporary + "/" + entry)
         }
     }
 
