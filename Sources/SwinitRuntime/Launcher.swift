@@ -69,20 +69,25 @@ public enum Launcher {
         return pid
     }
 
-    /// Forwards signals to `pid` and waits for it. Signals that arrive while
-    /// stage 2 still builds the container are held back until the init has
-    /// been exec'd (the pipe closed): a namespace's PID 1 without handlers
-    /// would silently drop them.
+    /// Forwards signals to `pid` and waits for it.
+    ///
+    /// A PID namespace's init only gets the signals it blocks or catches; the
+    /// kernel drops the rest when they come from outside (pid_namespaces(7)).
+    /// So signals that arrive while stage 2 builds the container, or before
+    /// the freshly exec'd init has set up its signal handling, are held and
+    /// sent once PID 1 receives them (`SignalRelay.Pending`).
     static func relay(signals: borrowing SignalRelay, to pid: pid_t, errorPipe: Int32) throws(RuntimeError)
         -> Int32
     {
         var report: [UInt8] = []
         var pipeOpen = true
-        var held: [Int32] = []
+        var pending = SignalRelay.Pending(pid: pid)
         while true {
             var entries = [pollfd(fd: signals.descriptor, events: Int16(POLLIN), revents: 0),
                            pollfd(fd: pipeOpen ? errorPipe : -1, events: Int16(POLLIN), revents: 0)]
-            if poll(&entries, 2, -1) < 0 {
+            // With signals held after the exec, look again every millisecond.
+            let timeout: Int32 = !pipeOpen && !pending.isEmpty ? 1 : -1
+            if poll(&entries, 2, timeout) < 0 {
                 if errno == EINTR { continue }
                 let error = RuntimeError.syscall("poll")
                 kill(pid, SIGKILL)
@@ -91,10 +96,6 @@ public enum Launcher {
             }
             if pipeOpen && entries[1].revents != 0 {
                 pipeOpen = readReport(errorPipe, into: &report)
-                if !pipeOpen && report.isEmpty {
-                    for signo in held { SignalRelay.forward(signo, to: pid) }
-                    held = []
-                }
             }
             while let signo = signals.next() {
                 if signo == SIGCHLD {
@@ -103,12 +104,12 @@ public enum Launcher {
                         if let error = ErrorPipe.decode(report) { throw error }
                         return status
                     }
-                } else if pipeOpen {
-                    held.append(signo)
                 } else {
-                    SignalRelay.forward(signo, to: pid)
+                    pending.add(signo)
                 }
             }
+            // The pipe closes empty when PID 1 was exec'd; before that, hold everything.
+            if !pipeOpen && report.isEmpty { pending.flush() }
         }
     }
 

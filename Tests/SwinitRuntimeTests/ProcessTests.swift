@@ -51,6 +51,20 @@ struct ProcessTests {
         #expect(result.stdout.contains("caught"))
     }
 
+    /// A signal that arrives while the container is still being set up is
+    /// held and delivered once the init receives signals; sent straight away,
+    /// the kernel would drop it (a PID namespace's init without a handler).
+    @Test(arguments: [0, 2, 5, 10, 20])
+    func signalDuringSetupStillReachesTheCommand(milliseconds: Int) throws {
+        let started = Date()
+        let container = try Container(rootfs + ["--", "sleep", "5"])
+        usleep(useconds_t(milliseconds * 1000))
+        kill(container.pid, SIGTERM)
+        let result = container.finish()
+        #expect(result.status == 128 + SIGTERM, "\(result.stderr)")
+        #expect(Date().timeIntervalSince(started) < 3)
+    }
+
     /// No Foundation, Dispatch or runtime threads on the host side: a
     /// multi-threaded parent would make PR_SET_PDEATHSIG fire on a thread's exit.
     @Test func hostSideIsSingleThreaded() throws {
