@@ -6,6 +6,28 @@ import Testing
 
 @Suite(.enabled(if: isRoot, "needs root: namespaces and mounts"), .timeLimit(.minutes(1)))
 struct IsolationTests {
+    @Test func everyNamespaceIsNewExceptTheNetworkWithHost() throws {
+        let kinds = ["pid", "mnt", "uts", "ipc", "net"]
+        let script = kinds.map { "readlink /proc/self/ns/\($0)" }.joined(separator: "; ")
+        let host = kinds.map { (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/\($0)")) ?? "" }
+        let own = try run(rootfs + ["--", "sh", "-c", script]).stdout.split(separator: "\n").map(String.init)
+        #expect(own.count == kinds.count)
+        for (mine, theirs) in zip(own, host) { #expect(mine != theirs) }
+        let shared = try run(rootfs + ["--network", "host", "--", "sh", "-c", script]).stdout.split(separator: "\n").map(String.init)
+        #expect(shared.last == host.last)
+    }
+
+    @Test func devHasTheStandardNodesAndAPrivatePtyInstance() throws {
+        let result = try run(rootfs + ["--", "sh", "-c", """
+            ls /dev/pts; exec 3<>/dev/ptmx && ls /dev/pts
+            echo x > /dev/null && head -c 3 /dev/zero | wc -c && head -c 3 /dev/urandom | wc -c
+            echo x > /dev/full 2>/dev/null || echo full
+            echo shm > /dev/shm/x && cat /dev/shm/x
+            readlink /dev/fd; readlink /dev/stdin; readlink /dev/ptmx
+            """])
+        #expect(result.stdout == "ptmx\n0\nptmx\n3\n3\nfull\nshm\n/proc/self/fd\n/proc/self/fd/0\npts/ptmx\n", "\(result.stdout) \(result.stderr)")
+    }
+
     @Test func hostnameIsTheContainers() throws {
         let result = try run(rootfs + ["--hostname", "box", "--", "hostname"])
         #expect(result.stdout == "box\n", "\(result.stderr)")
