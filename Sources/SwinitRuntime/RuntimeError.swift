@@ -28,16 +28,31 @@ public struct RuntimeError: Error, CustomStringConvertible, Equatable {
         self.exitCode = exitCode
     }
 
-    /// A failed syscall: reads the current `errno`.
+    /// A failed syscall: reads the current `errno`, and adds a hint for the
+    /// errors users run into (bubblewrap does the same).
     public static func syscall(_ operation: String, _ path: String? = nil) -> RuntimeError {
-        RuntimeError(operation, path: path, errno: Glibc.errno)
+        let code = Glibc.errno
+        return RuntimeError(operation, path: path, errno: code, reason: hint(operation, code))
+    }
+
+    static func hint(_ operation: String, _ code: Int32) -> String? {
+        switch (operation, code) {
+        case ("unshare", EPERM), ("mkdir state directory", EACCES):
+            return "swinit-run needs root, or CAP_SYS_ADMIN"
+        case ("mount overlay on", EINVAL):
+            return "a layer or the upper directory is on a filesystem overlayfs cannot use, or a path is too long"
+        case ("mount overlay on", ELOOP):
+            return "a layer is used twice or overlaps the upper directory"
+        default:
+            return nil
+        }
     }
 
     public var description: String {
         var line = operation
         if let path { line += " \(path)" }
         if let errno { line += ": " + String(cString: strerror(errno)) }
-        if let reason { line += ": " + reason }
+        if let reason { line += errno == nil ? ": " + reason : " (" + reason + ")" }
         return line
     }
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Runtime pieces that need no root: option escaping, the stage 2 argument
 // encoding, capability names, the environment.
+import Glibc
 import Testing
 @testable import SwinitRuntime
 
@@ -92,5 +93,11 @@ import Testing
         let error = RuntimeError("mount overlay on", path: "/run/x/merged", errno: 22)
         #expect(error.description == "mount overlay on /run/x/merged: Invalid argument")
         #expect(error.exitCode == 125)
+    }
+
+    @Test func commonFailuresCarryAHint() {
+        let error = RuntimeError("mount overlay on", path: "/m", errno: ELOOP,
+                                 reason: RuntimeError.hint("mount overlay on", ELOOP))
+        #expect(error.description == "mount overlay on /m: Too many levels of symbolic links (a layer is used twice or overlaps the upper directory)")
     }
 }
