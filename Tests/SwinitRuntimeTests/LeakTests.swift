@@ -34,10 +34,12 @@ struct LeakTests {
         #expect(result.stderr.split(separator: "\n").count == 1)
     }
 
-    @Test func killNineOfSwinitRunLeavesNothing() throws {
+    /// setuid(2) clears the parent-death signal; stage 2 sets it again after the switch.
+    @Test(arguments: [[], ["-u", "1000"]])
+    func killNineOfSwinitRunLeavesNothing(user: [String]) throws {
         let before = hostMountTable()
-        let name = "kill9-\(getpid())"
-        let container = try Container(layers + ["--name", name, "--", "sh", "-c", "sleep 100 & echo ready; wait"])
+        let name = "kill9-\(getpid())-\(user.count)"
+        let container = try Container(layers + user + ["--name", name, "--", "sh", "-c", "sleep 100 & echo ready; wait"])
         #expect(container.waitForOutput("ready"))
         let inside = descendants(of: container.pid)
         #expect(inside.count >= 3, "swinit, sh, sleep: \(inside)")
