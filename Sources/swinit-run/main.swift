@@ -1,4 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-// Placeholder: the runtime CLI arrives with the swinit-run issue.
+// swinit-run's entry: stage 2 (the hidden re-exec inside the new PID
+// namespace) skips argument parsing entirely; everything else is the CLI.
 import SwinitRuntime
-import ArgumentParser
+
+let arguments = CommandLine.arguments
+if arguments.count > 1 && arguments[1] == ContainerSpec.stage2Marker {
+    Stage2.main(arguments: arguments.dropFirst(2))
+}
+SwinitRun.main()

@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: Apache-2.0
+// What one container is made of: the value the CLI builds and stage 2 executes.
+
+/// A bind volume: `HOST:CONTAINER[:ro]`.
+public struct Volume: Equatable, Sendable {
+    /// Absolute path on the host (must exist).
+    public var source: String
+    /// Absolute path inside the container, resolved inside its root.
+    public var target: String
+    public var readOnly: Bool
+
+    public init(source: String, target: String, readOnly: Bool) {
+        self.source = source
+        self.target = target
+        self.readOnly = readOnly
+    }
+}
+
+/// Which network namespace the container gets.
+public enum NetworkMode: String, Equatable, Sendable, CaseIterable {
+    /// A new network namespace with only `lo`, brought up.
+    case none
+    /// The host's network namespace.
+    case host
+}
+
+/// Everything stage 2 needs to build the container and exec its PID 1.
+public struct ContainerSpec: Equatable, Sendable {
+    /// Read-only lower layers, lowest first (as given by `--layer`).
+    public var layers: [String] = []
+    /// Directory holding `upper/` and `work/` that persist; nil for a thin
+    /// layer on a tmpfs that dies with the container.
+    public var upper: String?
+    /// No writable layer: the root is remounted read-only after setup.
+    public var readOnly = false
+    public var volumes: [Volume] = []
+    /// Paths inside the container that get a fresh tmpfs.
+    public var tmpfs: [String] = []
+    /// `K=V` strings, the complete environment of the container's PID 1.
+    public var environment: [String] = []
+    /// Working directory inside the container (created if missing).
+    public var workdir = "/"
+    public var hostname = ""
+    public var uid: UInt32 = 0
+    public var gid: UInt32 = 0
+    public var network = NetworkMode.none
+    /// Capability numbers (see capabilities(7)) kept in every set.
+    public var capabilities: [Int32] = []
+    /// Host path of the init bind-mounted at `/sbin/swinit`; nil for `--no-init`.
+    public var initPath: String?
+    /// Arguments given to the init before `--`.
+    public var initArguments: [String] = []
+    /// The command and its arguments.
+    public var command: [String] = []
+    /// The state directory (absolute), where stage 2 mounts its scratch tmpfs.
+    public var stateDirectory = ""
+
+    public init() {}
+
+    /// Where the init is mounted inside the container.
+    public static let initMountPoint = "/sbin/swinit"
+
+    /// The argv of the container's PID 1.
+    public var pid1Arguments: [String] {
+        guard initPath != nil else { return command }
+        return [Self.initMountPoint] + initArguments + ["--"] + command
+    }
+}

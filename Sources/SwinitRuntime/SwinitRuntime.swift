@@ -1,3 +1,0 @@
-// SPDX-License-Identifier: Apache-2.0
-// Placeholder: the runtime library arrives with the swinit-run issue.
-public enum SwinitRuntime {}

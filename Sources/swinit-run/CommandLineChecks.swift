@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: Apache-2.0
+// Usage checks (exit 64): everything that is wrong with the command line
+// itself, before anything touches the system.
+import ArgumentParser
+import SwinitRuntime
+
+enum CommandLineChecks {
+    static func validate(_ options: SwinitRun) throws {
+        if options.rootfs == nil && options.layers.isEmpty {
+            throw ValidationError("give the image with --rootfs DIR or --layer DIR")
+        }
+        if options.rootfs != nil && !options.layers.isEmpty {
+            throw ValidationError("--rootfs and --layer exclude each other")
+        }
+        if options.program.isEmpty { throw ValidationError("missing COMMAND") }
+        // Passthrough capture also takes unknown options; an option-looking
+        // COMMAND without a `--` before it is a typo, not a program.
+        if options.command.first != "--", let first = options.command.first, first.hasPrefix("-") {
+            throw ValidationError("unknown option '\(first)'")
+        }
+        if options.readOnly && options.upper != nil {
+            throw ValidationError("--read-only and --upper exclude each other")
+        }
+        if options.noInit && (options.initPath != nil || !options.initArguments.isEmpty) {
+            throw ValidationError("--no-init excludes --init and --init-arg")
+        }
+        for volume in options.volumes { _ = try parseVolume(volume) }
+        for path in options.tmpfsPaths { try checkContainerPath(path, option: "--tmpfs") }
+        guard options.workdir.hasPrefix("/") else {
+            throw ValidationError("--workdir \(options.workdir): must be an absolute path")
+        }
+        if let user = options.user { _ = try parseUser(user) }
+        for entry in options.environment where entry.isEmpty || entry.hasPrefix("=") || entry.contains("\0") {
+            throw ValidationError("--env '\(entry)': expected K=V or K")
+        }
+        if let hostname = options.hostname, hostname.isEmpty || hostname.utf8.count > 64 {
+            throw ValidationError("--hostname '\(hostname)': must be 1 to 64 bytes")
+        }
+        if let name = options.name, !isValidName(name) {
+            throw ValidationError("--name '\(name)': use 1 to 64 of A-Z a-z 0-9 _ . - (not starting with . or -)")
+        }
+        do {
+            _ = try Capabilities.resolve(add: options.capAdd, drop: options.capDrop)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+    }
+
+    /// `HOST:CONTAINER[:ro|rw]` with absolute paths.
+    static func parseVolume(_ text: String) throws -> Volume {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 2 || (parts.count == 3 && (parts[2] == "ro" || parts[2] == "rw")) else {
+            throw ValidationError("--volume '\(text)': expected HOST:CONTAINER[:ro]")
+        }
+        guard parts[0].hasPrefix("/") else { throw ValidationError("--volume '\(text)': HOST must be an absolute path") }
+        try checkContainerPath(parts[1], option: "--volume")
+        return Volume(source: parts[0], target: parts[1], readOnly: parts.count == 3 && parts[2] == "ro")
+    }
+
+    /// A mount target: absolute, not `/`, not inside /proc, /dev or /sys
+    /// (the container's own mounts there would hide it or it would unmask them).
+    static func checkContainerPath(_ path: String, option: String) throws {
+        guard path.hasPrefix("/") else { throw ValidationError("\(option) '\(path)': must be an absolute path") }
+        let components = path.split(separator: "/")
+        guard let first = components.first else { throw ValidationError("\(option) '\(path)': cannot mount over /") }
+        if ["proc", "dev", "sys"].contains(first) {
+            throw ValidationError("\(option) '\(path)': inside /\(first), which the container mounts itself")
+        }
+        if components.contains("..") { throw ValidationError("\(option) '\(path)': must not contain ..") }
+    }
+
+    /// `UID[:GID]`, numeric; GID defaults to UID.
+    static func parseUser(_ text: String) throws -> (uid: UInt32, gid: UInt32) {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count <= 2, let uid = UInt32(parts[0]), uid != UInt32.max else {
+            throw ValidationError("--user '\(text)': expected numeric UID[:GID]")
+        }
+        guard parts.count == 2 else { return (uid, uid) }
+        guard let gid = UInt32(parts[1]), gid != UInt32.max else {
+            throw ValidationError("--user '\(text)': expected numeric UID[:GID]")
+        }
+        return (uid, gid)
+    }
+
+    static func isValidName(_ name: String) -> Bool {
+        guard let first = name.utf8.first, name.utf8.count <= 64, first != UInt8(ascii: "."),
+              first != UInt8(ascii: "-") else { return false }
+        return name.utf8.allSatisfy { byte in
+            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a)
+                || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "-")
+        }
+    }
+}

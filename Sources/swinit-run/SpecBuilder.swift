@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: Apache-2.0
+// Validated options → ContainerSpec, resolving host paths (missing ones are
+// runtime failures, exit 125, not usage errors).
+import Glibc
+import SwinitRuntime
+
+enum SpecBuilder {
+    static func build(from options: SwinitRun, name: String) throws(RuntimeError) -> ContainerSpec {
+        var spec = ContainerSpec()
+        let layers = options.rootfs.map { [$0] } ?? options.layers
+        spec.layers = try layers.map { (layer) throws(RuntimeError) in try directory(layer, what: "layer") }
+        if let upper = options.upper {
+            if mkdir(upper, 0o755) != 0 && errno != EEXIST { throw RuntimeError.syscall("mkdir upper", upper) }
+            spec.upper = try directory(upper, what: "upper")
+        }
+        spec.readOnly = options.readOnly
+        for text in options.volumes {
+            guard var volume = try? CommandLineChecks.parseVolume(text) else { continue }
+            volume.source = try realPath(volume.source, what: "volume source")
+            spec.volumes.append(volume)
+        }
+        spec.tmpfs = options.tmpfsPaths
+        if let user = options.user, let parsed = try? CommandLineChecks.parseUser(user) {
+            (spec.uid, spec.gid) = (parsed.uid, parsed.gid)
+        }
+        spec.workdir = options.workdir
+        spec.hostname = options.hostname ?? String(name.prefix(63))
+        spec.network = options.network
+        spec.capabilities = (try? Capabilities.resolve(add: options.capAdd, drop: options.capDrop)) ?? []
+        spec.environment = ContainerEnvironment.build(options.environment, hostname: spec.hostname, uid: spec.uid,
+                                                      host: hostEnvironment(options.environment))
+        if !options.noInit {
+            guard let initPath = options.initPath ?? InitLocator.defaultInit() else {
+                throw RuntimeError("find init", reason: "no swinit found; give --init PATH, set SWINIT_INIT, or use --no-init")
+            }
+            spec.initPath = try realPath(initPath, what: "init")
+            spec.initArguments = options.initArguments
+        }
+        spec.command = options.program
+        return spec
+    }
+
+    /// realpath(3) of `path`; throws "WHAT PATH: strerror".
+    static func realPath(_ path: String, what: String) throws(RuntimeError) -> String {
+        guard let resolved = realpath(path, nil) else { throw RuntimeError.syscall(what, path) }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
+    static func directory(_ path: String, what: String) throws(RuntimeError) -> String {
+        let resolved = try realPath(path, what: what)
+        var info = stat()
+        guard stat(resolved, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
+            throw RuntimeError(what, path: path, errno: ENOTDIR)
+        }
+        return resolved
+    }
+
+    /// The host variables that bare `-e K` entries copy.
+    static func hostEnvironment(_ entries: [String]) -> [String: String] {
+        var result: [String: String] = [:]
+        for key in entries where !key.contains("=") {
+            if let value = getenv(key) { result[key] = String(cString: value) }
+        }
+        return result
+    }
+}

@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: Apache-2.0
+// The swinit-run command line, shaped like `docker run`.
+import ArgumentParser
+import Glibc
+import SwinitRuntime
+
+/// Which network namespace `--network` selects.
+extension NetworkMode: ExpressibleByArgument {}
+
+struct SwinitRun: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "swinit-run",
+        abstract: "Run COMMAND in a container on an overlay root, with swinit as PID 1.",
+        usage: "swinit-run [OPTIONS] (--rootfs DIR | --layer DIR ...) [--] COMMAND [ARGS...]",
+        discussion: """
+            The root is an overlayfs of the read-only layers and a thin writable layer \
+            on a tmpfs that is thrown away when the container ends (or DIR/upper with \
+            --upper DIR). Volumes persist. The container gets its own PID, mount, UTS, \
+            IPC and (unless --network host) network namespaces, a masked /proc, a nodev \
+            /dev with the standard nodes, a read-only /sys, Docker's default \
+            capabilities and no_new_privs. Signals sent to swinit-run are forwarded to \
+            the container's PID 1.
+
+            EXIT STATUS
+              the container's status    0-255; 128+N when signal N killed its PID 1
+              64                        bad command line
+              125                       swinit-run itself failed (a step, a path, a reason)
+              126, 127                  the command could not be executed (from the init)
+
+            ENVIRONMENT
+              SWINIT_INIT       default init (else ../static/swinit or swinit beside
+                                swinit-run, /usr/local/bin/swinit, PATH)
+              SWINIT_RUN_STATE  state directory root (default /run/swinit-run)
+            """)
+
+    @Option(name: .customLong("layer"), help: ArgumentHelp("Read-only lower layer (repeatable, lowest first).", valueName: "DIR"))
+    var layers: [String] = []
+
+    @Option(help: ArgumentHelp("The image as a single read-only layer.", valueName: "DIR"))
+    var rootfs: String?
+
+    @Option(help: ArgumentHelp("Keep the writable layer in DIR/upper (DIR/work is overlayfs' workdir).", valueName: "DIR"))
+    var upper: String?
+
+    @Flag(help: "No writable layer: the root is read-only.")
+    var readOnly = false
+
+    @Option(name: [.customShort("v"), .customLong("volume")],
+            help: ArgumentHelp("Bind HOST at CONTAINER, nosuid and nodev (repeatable).", valueName: "HOST:CONTAINER[:ro]"))
+    var volumes: [String] = []
+
+    @Option(name: .customLong("tmpfs"), help: ArgumentHelp("Mount an empty tmpfs at PATH (repeatable).", valueName: "PATH"))
+    var tmpfsPaths: [String] = []
+
+    @Option(name: [.customShort("e"), .customLong("env")],
+            help: ArgumentHelp("Set K=V, or copy K from this environment (repeatable).", valueName: "K=V"))
+    var environment: [String] = []
+
+    @Option(name: [.customShort("w"), .customLong("workdir")], help: ArgumentHelp("Working directory inside the container.", valueName: "DIR"))
+    var workdir = "/"
+
+    @Option(help: ArgumentHelp("The container's hostname (default: its name).", valueName: "NAME"))
+    var hostname: String?
+
+    @Option(name: [.customShort("u"), .customLong("user")], help: ArgumentHelp("Numeric user and group to run as.", valueName: "UID[:GID]"))
+    var user: String?
+
+    @Option(help: ArgumentHelp("none: own network namespace with lo up; host: the host's.", valueName: "none|host"))
+    var network: NetworkMode = .none
+
+    @Option(name: .customLong("cap-add"), help: ArgumentHelp("Add a capability (NET_ADMIN, ALL; repeatable).", valueName: "CAP"))
+    var capAdd: [String] = []
+
+    @Option(name: .customLong("cap-drop"), help: ArgumentHelp("Drop a capability (CHOWN, ALL; repeatable).", valueName: "CAP"))
+    var capDrop: [String] = []
+
+    @Option(name: .customLong("init"), help: ArgumentHelp("The init to run as PID 1, bind-mounted read-only at /sbin/swinit.", valueName: "PATH"))
+    var initPath: String?
+
+    @Flag(help: "Run COMMAND itself as PID 1 (it must then reap orphans).")
+    var noInit = false
+
+    @Option(name: .customLong("init-arg"), parsing: .unconditionalSingleValue, help: ArgumentHelp("Argument for the init, before -- (repeatable).", valueName: "ARG"))
+    var initArguments: [String] = []
+
+    @Option(help: ArgumentHelp("Name of the state directory (default: unique).", valueName: "NAME"))
+    var name: String?
+
+    @Argument(parsing: .captureForPassthrough, help: ArgumentHelp("The program to run and its arguments.", valueName: "COMMAND"))
+    var command: [String] = []
+
+    /// The command without the `--` that may precede it.
+    var program: [String] { command.first == "--" ? Array(command.dropFirst()) : command }
+
+    mutating func validate() throws {
+        // Passthrough capture swallows --help when it comes before any positional.
+        if let first = command.first, first == "--help" || first == "-h" {
+            throw CleanExit.helpRequest(self)
+        }
+        try CommandLineChecks.validate(self)
+    }
+
+    func run() throws {
+        do {
+            let name = self.name ?? Self.uniqueName()
+            let spec = try SpecBuilder.build(from: self, name: name)
+            let status = try Launcher.run(spec, name: name)
+            throw ExitCode(status)
+        } catch let error as RuntimeError {
+            Diagnostics.print("swinit-run: \(error)")
+            throw ExitCode(error.exitCode)
+        }
+    }
+
+    /// `swinit-PID-RANDOM`, for a run without `--name`.
+    static func uniqueName() -> String {
+        "swinit-\(getpid())-" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
+    }
+}
+
+/// One-line messages to stderr with write(2): stdout belongs to the container.
+enum Diagnostics {
+    static func print(_ line: String) {
+        let text = line + "\n"
+        _ = text.withCString { write(2, $0, strlen($0)) }
+    }
+}

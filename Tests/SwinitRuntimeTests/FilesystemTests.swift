@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: Apache-2.0
+// The overlay root, its layers, the thin writable layer, volumes, read-only.
+import Foundation
+import Testing
+
+@Suite(.enabled(if: isRoot, "needs root: namespaces and mounts"), .timeLimit(.minutes(1)))
+struct FilesystemTests {
+    let harness = Harness.shared
+
+    @Test func rootWritesVanishVolumeWritesPersistLayersStayUntouched() throws {
+        let volume = harness.temporaryDirectory("volume")
+        let before = try FileManager.default.contentsOfDirectory(atPath: harness.base).sorted()
+        let result = try run(layers + ["-v", "\(volume):/data", "--", "sh", "-c",
+                                       "echo root > /root-file && echo vol > /data/file && rm /etc/layer && echo ok"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try String(contentsOfFile: volume + "/file", encoding: .utf8) == "vol\n")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: harness.base).sorted() == before)
+        #expect(try String(contentsOfFile: harness.top + "/etc/layer", encoding: .utf8) == "top\n")
+        let again = try run(layers + ["--", "sh", "-c", "test -e /root-file && echo found || echo gone"])
+        #expect(again.stdout == "gone\n")
+    }
+
+    @Test func higherLayerHidesLowerOne() throws {
+        let result = try run(layers + ["--", "cat", "/etc/layer", "/etc/top-only", "/etc/deletable"])
+        #expect(result.stdout == "top\ntop\nbase\n", "\(result.stderr)")
+    }
+
+    @Test func deletionInTheThinLayerIsAWhiteout() throws {
+        let upper = harness.temporaryDirectory("upper")
+        let result = try run(layers + ["--upper", upper, "--", "sh", "-c",
+                                       "rm /etc/deletable; cat /etc/deletable 2>/dev/null || echo hidden"])
+        #expect(result.stdout == "hidden\n", "\(result.stderr)")
+        // overlayfs records the deletion as a 0:0 character device in upperdir.
+        var info = stat()
+        #expect(stat(upper + "/upper/etc/deletable", &info) == 0)
+        #expect((info.st_mode & S_IFMT) == S_IFCHR && info.st_rdev == 0)
+        #expect(FileManager.default.fileExists(atPath: harness.base + "/etc/deletable"))
+        let persisted = try run(layers + ["--upper", upper, "--", "sh", "-c", "cat /etc/deletable 2>/dev/null || echo hidden"])
+        #expect(persisted.stdout == "hidden\n")
+    }
+
+    @Test func readOnlyRefusesWrites() throws {
+        let result = try run(rootfs + ["--read-only", "--tmpfs", "/scratch", "--", "sh", "-c",
+                                       "touch /x 2>&1; touch /scratch/ok && echo scratch-ok"])
+        #expect(result.stdout.contains("Read-only file system"), "\(result.stdout) \(result.stderr)")
+        #expect(result.stdout.contains("scratch-ok"))
+    }
+
+    @Test func readOnlyVolumeRefusesWrites() throws {
+        let volume = harness.temporaryDirectory("rovolume")
+        let result = try run(rootfs + ["-v", "\(volume):/data:ro", "--", "sh", "-c", "touch /data/x 2>&1; ls /data"])
+        #expect(result.stdout.contains("Read-only file system"), "\(result.stdout)")
+        #expect(!FileManager.default.fileExists(atPath: volume + "/x"))
+    }
+
+    @Test func volumeTargetSymlinkResolvesInsideTheRoot() throws {
+        // The image's /etc/escape -> /var/tmp: resolved on the host it would
+        // cover the host's /var/tmp (in the container's namespace, lost at
+        // pivot_root); resolved inside the root it covers the image's /var/tmp.
+        let upper = harness.temporaryDirectory("symlink-upper")
+        try FileManager.default.createDirectory(atPath: upper + "/upper/etc", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: upper + "/upper/etc/escape", withDestinationPath: "/var/tmp")
+        let volume = harness.temporaryDirectory("volume")
+        try "v".write(toFile: volume + "/marker", atomically: true, encoding: .utf8)
+        let result = try run(rootfs + ["--upper", upper, "-v", "\(volume):/etc/escape", "--", "ls", "/var/tmp"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == "marker\n")
+    }
+
+    @Test func danglingSymlinkTargetIsRefused() throws {
+        let upper = harness.temporaryDirectory("dangling-upper")
+        try FileManager.default.createDirectory(atPath: upper + "/upper/etc", withIntermediateDirectories: true)
+        let outside = harness.temporaryDirectory("outside")
+        try FileManager.default.createSymbolicLink(atPath: upper + "/upper/etc/escape", withDestinationPath: outside)
+        let result = try run(rootfs + ["--upper", upper, "--tmpfs", "/etc/escape", "--", "true"])
+        #expect(result.status == 125)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: outside).isEmpty)
+    }
+
+    @Test func environmentWorkdirAndUser() throws {
+        let result = try run(rootfs + ["-e", "GREETING=hi", "-w", "/work/dir", "-u", "1000:1001", "--", "sh", "-c",
+                                       "echo $GREETING; pwd; id -u; id -g"])
+        #expect(result.stdout == "hi\n/work/dir\n1000\n1001\n", "\(result.stderr)")
+    }
+}

@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: Apache-2.0
+// PID 1, reaping, exit statuses and signals, end to end.
+import Foundation
+import Testing
+
+@Suite(.enabled(if: isRoot, "needs root: namespaces and mounts"), .timeLimit(.minutes(1)))
+struct ProcessTests {
+    @Test func swinitIsPID1() throws {
+        let result = try run(rootfs + ["--", "sh", "-c", "cat /proc/1/comm; echo $$"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == "swinit\n2\n")
+    }
+
+    @Test func noInitMakesTheCommandPID1() throws {
+        let result = try run(rootfs + ["--no-init", "--", "sh", "-c", "echo $$"])
+        #expect(result.stdout == "1\n")
+    }
+
+    /// The orphan `sleep 0.1` is reparented to PID 1; the command execs a
+    /// `sleep` that never waits, so only a real init reaps it.
+    @Test(arguments: [false, true])
+    func orphansAreReapedOnlyByAnInit(noInit: Bool) throws {
+        let container = try Container(rootfs + (noInit ? ["--no-init"] : []) + ["--", "sh", "-c", "(sleep 0.1 &); exec sleep 1.5"])
+        usleep(700_000)
+        let states = descendants(of: container.pid).compactMap(processState)
+        let result = container.finish()
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(states.contains("Z") == noInit, "states: \(states)")
+    }
+
+    @Test(arguments: [0, 1, 42, 255])
+    func exitStatusPassesThrough(code: Int) throws {
+        let result = try run(rootfs + ["--", "sh", "-c", "exit \(code)"])
+        #expect(result.status == Int32(code), "\(result.stderr)")
+    }
+
+    @Test(arguments: [(SIGKILL, "KILL"), (SIGTERM, "TERM"), (SIGSEGV, "SEGV")])
+    func signalDeathBecomes128PlusN(signal: Int32, name: String) throws {
+        let result = try run(rootfs + ["--", "sh", "-c", "kill -\(name) $$"])
+        #expect(result.status == 128 + signal, "\(result.stderr)")
+    }
+
+    @Test(arguments: [(SIGTERM, "TERM", 7), (SIGUSR1, "USR1", 8), (SIGHUP, "HUP", 9), (SIGINT, "INT", 10)])
+    func signalsToSwinitRunReachAShellTrap(signal: Int32, name: String, code: Int32) throws {
+        let container = try Container(rootfs + ["--", "sh", "-c",
+            "trap 'echo caught; exit \(code)' \(name); echo ready; while :; do sleep 0.05; done"])
+        #expect(container.waitForOutput("ready"))
+        kill(container.pid, signal)
+        let result = container.finish()
+        #expect(result.status == code, "\(result.stderr)")
+        #expect(result.stdout.contains("caught"))
+    }
+
+    /// A signal that arrives while the container is still being set up is
+    /// held and delivered once the init receives signals; sent straight away,
+    /// the kernel would drop it (a PID namespace's init without a handler).
+    @Test(arguments: [0, 2, 5, 10, 20])
+    func signalDuringSetupStillReachesTheCommand(milliseconds: Int) throws {
+        let started = Date()
+        let container = try Container(rootfs + ["--", "sleep", "5"])
+        usleep(useconds_t(milliseconds * 1000))
+        kill(container.pid, SIGTERM)
+        let result = container.finish()
+        #expect(result.status == 128 + SIGTERM, "\(result.stderr)")
+        #expect(Date().timeIntervalSince(started) < 3)
+    }
+
+    /// No Foundation, Dispatch or runtime threads on the host side: a
+    /// multi-threaded parent would make PR_SET_PDEATHSIG fire on a thread's exit.
+    @Test func hostSideIsSingleThreaded() throws {
+        let container = try Container(rootfs + ["--", "sh", "-c", "echo ready; sleep 0.3"])
+        #expect(container.waitForOutput("ready"))
+        let status = (try? String(contentsOfFile: "/proc/\(container.pid)/status", encoding: .utf8)) ?? ""
+        #expect(status.contains("Threads:\t1\n"), "\(status)")
+        #expect(container.finish().status == 0)
+    }
+
+    @Test func harmlessSignalsNeverKillTheContainer() throws {
+        let container = try Container(rootfs + ["--", "sh", "-c", "echo ready; sleep 1; echo alive"])
+        #expect(container.waitForOutput("ready"))
+        for signal in [SIGWINCH, SIGURG, SIGPIPE] { kill(container.pid, signal) }
+        let result = container.finish()
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("alive"))
+    }
+}
