@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# The whole test suite, on a fresh Debian machine of this kind, as root:
+# installs what the tests need, builds the static init and probe and the
+# host binaries, then runs every test (`swift test`: the init's black-box
+# tests through both builds, and swinit-run's end-to-end containers).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "test.sh: run as root (pid namespaces, mounts, apt-get)" >&2
+    exit 1
+fi
+
+# musl-tools: the static init; busybox-static: container roots; libcap-dev:
+# swinit-run's capabilities; util-linux: unshare/nsenter; procps: ps in tests.
+packages=(musl-tools busybox-static libcap-dev util-linux procps)
+missing=()
+for package in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "== installing: ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+echo "== building the static init and probe (Embedded Swift + musl)"
+scripts/build-static.sh
+echo "== building the host binaries and tests"
+swift build --build-tests 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\] ' || true
+swift build --build-tests >/dev/null   # fail here, with the real exit code, if the build failed
+echo "== running the tests"
+swift test --skip-build
