@@ -149,6 +149,9 @@ extension InitOptions {
             case .short, .long:
                 throw UsageError("unknown option: ", parser.current)
             }
+            if parser.attachedValue != nil && !parser.valueTaken {
+                throw UsageError("option takes no value: ", parser.current)
+            }
         }
         if action == .pause {
             if parser.index < parser.argc { throw UsageError("--pause runs no program, but one was given: ", parser.argument(parser.index)) }
@@ -221,11 +224,14 @@ struct ArgumentCursor {
     var current: UnsafePointer<CChar>?
     /// For "--name=value": the value.
     var attachedValue: UnsafePointer<CChar>?
+    /// Whether the current option took its value.
+    var valueTaken = false
 
     func argument(_ at: Int) -> UnsafePointer<CChar> { UnsafePointer(argv[at]!) }
 
     mutating func nextOption() throws(UsageError) -> ParsedOption? {
         attachedValue = nil
+        valueTaken = false
         if let letters = cluster, letters.pointee != 0 {
             cluster = letters + 1
             return .short(UInt8(bitPattern: letters.pointee))
@@ -249,6 +255,7 @@ struct ArgumentCursor {
     /// The value of a value-taking option: the rest of a short cluster, the
     /// text after "=", or the next argument.
     mutating func value(for option: ParsedOption) throws(UsageError) -> UnsafePointer<CChar> {
+        valueTaken = true
         if let attachedValue { return attachedValue }
         if let letters = cluster, letters.pointee != 0 {
             cluster = nil

@@ -162,10 +162,10 @@ static int probe_orphan_parent(void) {
     pid_t middle = fork();
     if (middle < 0) die("fork");
     if (middle == 0) {
+        pid_t original = getpid();  // the orphan's parent until it exits
         pid_t orphan = fork();
         if (orphan < 0) die("fork");
         if (orphan == 0) {
-            pid_t original = getppid();
             long deadline = now_ms() + 5000;
             while (getppid() == original && now_ms() < deadline) sleep_ms(5);
             int adopter = (int)getppid();

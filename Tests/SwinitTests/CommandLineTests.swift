@@ -19,6 +19,9 @@ struct CommandLineTests {
         ([], "missing program to run"),
         (["-v", "--"], "missing program to run"),
         (["-P", "true"], "--pause runs no program, but one was given: touch"),
+        (["--pause=1"], "option takes no value: --pause=1"),
+        (["--single-child=yes", "true"], "option takes no value: --single-child=yes"),
+        (["--grace-period=", "true"], "grace period must be a whole number of seconds: "),
     ]
 
     @Test("bad input gives one line, a hint, exit 2, and starts nothing", arguments: InitBuild.allCases, badInvocations)

@@ -56,7 +56,7 @@ let rootOnly = ConditionTrait.enabled(if: isRoot, "needs root for pid namespaces
 /// signals libc cannot name (32-34).
 final class Spawned {
     let pid: pid_t
-    private let stdinFD: Int32
+    private var stdinFD: Int32
     private let stdoutFD: Int32
     private let stderrFD: Int32
     private var exitStatus: Int32?
@@ -121,7 +121,13 @@ final class Spawned {
         _ = write(stdinFD, &bytes, bytes.count)
     }
 
-    func closeStdin() { close(stdinFD) }
+    /// Closes stdin once: a second close could hit a descriptor number that
+    /// another test's thread has been given in the meantime.
+    func closeStdin() {
+        guard stdinFD >= 0 else { return }
+        close(stdinFD)
+        stdinFD = -1
+    }
 
     /// Reads stdout until a line containing `needle` arrives. Lines that do
     /// not match stay queued for later calls, in order.
@@ -206,7 +212,7 @@ final class Spawned {
             var status: Int32 = 0
             while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         }
-        close(stdinFD)
+        closeStdin()
         close(stdoutFD)
         close(stderrFD)
     }
