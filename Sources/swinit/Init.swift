@@ -47,6 +47,7 @@ func swinitMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer
         do {
             try InitProcess.becomeSubreaper()
             isSubreaper = true
+            Log.debug("registered as child subreaper")
         } catch {
             Log.warning(.text(error.call), ": ", .errno(error.errno))
         }

@@ -55,6 +55,16 @@ struct ReapingTests {
         }
     }
 
+    @Test("as PID 1, swinit registers as subreaper only when asked (-s, SWINIT_SUBREAPER, TINI_SUBREAPER)", arguments: InitBuild.allCases)
+    func subreaperAsPID1OnlyWhenAsked(build: InitBuild) throws {
+        let registered = "[swinit] debug: registered as child subreaper"
+        #expect(!(try runAsPID1(build, ["-vv", probe, "exit", "0"]).stderr.contains(registered)))
+        #expect(try runAsPID1(build, ["-vv", "-s", probe, "exit", "0"]).stderr.contains(registered))
+        for environment in [["TINI_SUBREAPER": ""], ["SWINIT_SUBREAPER": "1"]] {
+            #expect(try runAsPID1(build, ["-vv", probe, "exit", "0"], environment: environment).stderr.contains(registered))
+        }
+    }
+
     @Test("-w logs every orphan reaped; without it, none is logged", arguments: InitBuild.allCases)
     func warnOnReap(build: InitBuild) throws {
         let warned = try runAsPID1(build, ["-w", "--", probe, "orphans", "5"])
