@@ -25,7 +25,7 @@ while [ $# -gt 0 ]; do
     case $1 in
         --quick) quick=(--quick) ;;
         --only) only=(--only "$2"); shift ;;  # e.g. --only 2,4 (development)
-        -h|--help) sed -n '3,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '3,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "bench.sh: unknown argument $1 (try --help)" >&2; exit 64 ;;
     esac
     shift
