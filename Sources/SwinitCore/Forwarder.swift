@@ -13,7 +13,11 @@ public struct Forwarder {
     /// `-r FROM:TO` table, indexed by signal number; 0 drops the signal.
     public let rewrites: SignalRewrites
 
-    public init(child: pid_t, forwardsToProcessGroup: Bool, rewrites: SignalRewrites) {
+    /// swinit's own pid: a signal swinit raised on itself is not forwarded.
+    public let ownPid: pid_t
+
+    public init(child: pid_t, forwardsToProcessGroup: Bool, rewrites: SignalRewrites, ownPid: pid_t = getpid()) {
+        self.ownPid = ownPid
         self.child = child
         self.forwardsToProcessGroup = forwardsToProcessGroup
         self.rewrites = rewrites
@@ -25,9 +29,13 @@ public struct Forwarder {
     /// The signal to send for `info` after the rules, or nil when it is not
     /// forwarded: SIGCHLD is swinit's own business; a fault signal the kernel
     /// raised is not (it cannot reach here anyway: the kernel forces those
-    /// past the block and kills swinit, as it should); a rewrite to 0 drops it.
+    /// past the block and kills swinit, as it should); one that swinit caused
+    /// itself (a SIGPIPE from writing a log line to a closed pipe, which the
+    /// kernel sends as if swinit had called kill) is not the child's either;
+    /// a rewrite to 0 drops it.
     public func outgoingSignal(for info: SignalInfo) -> Int32? {
         if info.signal == SIGCHLD { return nil }
+        if info.wasSentByProcess && info.sender == ownPid { return nil }
         if Signal.isFault(info.signal) && !info.wasSentByProcess { return nil }
         let rewritten = rewrites.map(info.signal)
         return rewritten == 0 ? nil : rewritten

@@ -98,7 +98,13 @@ extension InitOptions {
     mutating func applyEnvironment(_ environment: (StaticString) -> UnsafePointer<CChar>?) throws(UsageError) {
         if environment("TINI_SUBREAPER") != nil { subreaper = .on }
         if let value = environment("SWINIT_SUBREAPER") {
-            subreaper = equals(value, "0") ? .off : .on
+            if equals(value, "0") || equalsIgnoringCase(value, "false") || equalsIgnoringCase(value, "no") {
+                subreaper = .off
+            } else if value.pointee == 0 || equals(value, "1") || equalsIgnoringCase(value, "true") || equalsIgnoringCase(value, "yes") {
+                subreaper = .on
+            } else {
+                throw UsageError("SWINIT_SUBREAPER must be 1 or 0: ", value)
+            }
         }
         // TINI_KILL_PROCESS_GROUP asks for process-group delivery: already the default.
         for name: StaticString in ["TINI_VERBOSITY", "SWINIT_VERBOSITY"] {
@@ -172,8 +178,11 @@ extension InitOptions {
         guard length > 0 && length < from.count else { throw UsageError("rewrite must be FROM:TO: ", value) }
         for index in 0..<length { from[index] = value[index] }
         let source = from.withUnsafeBufferPointer { Signal.parse($0.baseAddress!) }
-        guard let source, let target = Signal.parse(colon + 1, allowZero: true), source != SIGCHLD else {
-            throw UsageError("rewrite names an unknown signal (or SIGCHLD): ", value)
+        // SIGKILL and SIGSTOP never reach swinit; SIGCHLD is its own.
+        guard let source, let target = Signal.parse(colon + 1, allowZero: true),
+              source != SIGCHLD, source != SIGKILL, source != SIGSTOP
+        else {
+            throw UsageError("rewrite names an unknown signal (or SIGCHLD, SIGKILL, SIGSTOP): ", value)
         }
         rewrites.rewrite(source, to: target)
     }

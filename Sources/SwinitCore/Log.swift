@@ -39,8 +39,13 @@ public enum Log {
     /// Whether a message at `level` would be written.
     public static func isEnabled(_ level: LogLevel) -> Bool { level.rawValue <= verbosity }
 
+    /// Set once a write to stderr failed with EPIPE: the reader is gone.
+    /// Each further write would raise another SIGPIPE, which swinit reads
+    /// from its signalfd like any other signal; so stop writing.
+    nonisolated(unsafe) static var stderrIsGone = false
+
     static func write(_ level: LogLevel, _ parts: [LogPart]) {
-        guard isEnabled(level) else { return }
+        guard isEnabled(level), !stderrIsGone else { return }
         var line = LineBuffer()
         line.append("[swinit] ")
         switch level {
@@ -51,7 +56,7 @@ public enum Log {
         }
         for part in parts { line.append(part: part) }
         line.append("\n")
-        line.write(to: 2)
+        if line.write(to: 2) == Errno(EPIPE) { stderrIsGone = true }
     }
 }
 
@@ -94,19 +99,23 @@ public struct LineBuffer {
         }
     }
 
-    /// Writes the whole buffer to `fd`, looping over short writes; errors are
-    /// dropped (there is nowhere left to report them).
-    public func write(to fd: Int32) {
-        bytes.withUnsafeBytes { raw in
+    /// Writes the whole buffer to `fd`, looping over short writes (see write(2)).
+    ///
+    /// - Returns: nil when all was written, else the errno that stopped it
+    ///   (there is nowhere to report it; callers may stop writing).
+    @discardableResult
+    public func write(to fd: Int32) -> Errno? {
+        bytes.withUnsafeBytes { raw -> Errno? in
             var offset = 0
             while offset < raw.count {
                 let written = unistd_write(fd, raw.baseAddress! + offset, raw.count - offset)
                 if written < 0 {
                     if Errno.current == .interrupted { continue }
-                    return
+                    return Errno.current
                 }
                 offset += written
             }
+            return nil
         }
     }
 }

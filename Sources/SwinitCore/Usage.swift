@@ -72,7 +72,8 @@ public enum Usage {
           -l, --license           print the license
 
         Environment:
-          SWINIT_SUBREAPER=1|0    like -s / --no-subreaper (TINI_SUBREAPER: like -s)
+          SWINIT_SUBREAPER=1|0    like -s / --no-subreaper (also true/false, yes/no);
+                                  TINI_SUBREAPER (any value): like -s
           SWINIT_VERBOSITY=N      log level: 0 errors, 1 warnings (default), 2 info,
                                   3 debug (TINI_VERBOSITY: the same)
           SWINIT_GRACE_PERIOD=S   like -t S

@@ -22,8 +22,10 @@ public enum Capabilities {
         return cap
     }
 
-    /// Every capability the kernel knows, as numbers.
-    public static var all: [Int32] { Array(0...lastCapability) }
+    /// Every capability this process can still grant: those in its bounding
+    /// set (cap_get_bound(3)). `--cap-add ALL` means these; asking for one
+    /// outside it could only fail in cap_set_proc.
+    public static var all: [Int32] { (0...lastCapability).filter { cap_get_bound(cap_value_t($0)) == 1 } }
 
     /// The number of a capability given as `NET_ADMIN`, `CAP_NET_ADMIN` or
     /// `net_admin` (cap_from_name(3)); nil when libcap does not know it.

@@ -4,15 +4,17 @@ import Glibc
 
 public enum InitLocator {
     /// The host path of the default init: `$SWINIT_INIT`; else the static
-    /// build next to the build directory (`../static/swinit` from swinit-run's
-    /// directory, what scripts/build-static.sh makes); else `swinit` beside
+    /// build next to the build directory (what scripts/build-static.sh makes:
+    /// `.build/static/swinit`, which is `../static/swinit` from `.build/debug`
+    /// and `../../static/swinit` from the triple directory that `.build/debug`
+    /// links to, where /proc/self/exe points); else `swinit` beside
     /// swinit-run; else `/usr/local/bin/swinit`; else the first `swinit` on PATH.
     /// Returns nil when none exists.
     public static func defaultInit() -> String? {
         if let value = getenv("SWINIT_INIT") { return String(cString: value) }
         var candidates: [String] = []
         if let directory = executableDirectory() {
-            candidates += [directory + "/../static/swinit", directory + "/swinit"]
+            candidates += [directory + "/../static/swinit", directory + "/../../static/swinit", directory + "/swinit"]
         }
         candidates.append("/usr/local/bin/swinit")
         if let path = getenv("PATH") {

@@ -6,8 +6,12 @@ import Glibc
 
 /// Blocks forwardable signals and reads them from a signalfd(2).
 struct SignalRelay: ~Copyable {
-    /// Signals the kernel raises for a fault of our own; never blocked.
-    static let synchronous: [Int32] = [SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS]
+    /// Signals the kernel raises for a fault of our own; never blocked, so
+    /// the Swift runtime's crash handler reports a real fault. SIGSYS is not
+    /// among them: that handler does not catch it, so a SIGSYS a user sends
+    /// would kill swinit-run; blocked, it is forwarded like any other (a real
+    /// seccomp SIGSYS is forced past the block by the kernel anyway).
+    static let synchronous: [Int32] = [SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP]
     /// Signals never forwarded: SIGCHLD is ours, SIGPIPE is about our own
     /// writes and would kill a program that never asked for it.
     static let neverForwarded: [Int32] = [SIGCHLD, SIGPIPE]

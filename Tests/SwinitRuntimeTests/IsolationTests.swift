@@ -52,6 +52,14 @@ struct IsolationTests {
         #expect(result.stdout == "CapEff:\t0000000000000020\nCapBnd:\t0000000000000020\n", "\(result.stderr)")
     }
 
+    @Test func capAddAllGrantsTheHostsBoundingSet() throws {
+        let host = try String(contentsOfFile: "/proc/self/status", encoding: .utf8)
+            .split(separator: "\n").first { $0.hasPrefix("CapBnd:") }.map(String.init)
+        let result = try run(rootfs + ["--cap-add", "ALL", "--", "grep", "^CapBnd", "/proc/self/status"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == (host ?? "?") + "\n")
+    }
+
     @Test func nonRootUserHasNoEffectiveCapabilities() throws {
         let result = try run(rootfs + ["-u", "1000", "--", "grep", "-E", "^Cap(Eff|Bnd)", "/proc/self/status"])
         #expect(result.stdout == "CapEff:\t0000000000000000\nCapBnd:\t00000000a80425fb\n", "\(result.stderr)")

@@ -83,4 +83,16 @@ struct ProcessTests {
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("alive"))
     }
+
+    /// A SIGSYS a user sends is forwarded, not fatal to swinit-run (the Swift
+    /// runtime's crash handler does not catch it, so it must be blocked).
+    @Test func userSentSigsysIsForwardedNotFatal() throws {
+        let container = try Container(rootfs + ["--", "sh", "-c",
+            "trap 'echo caught SYS; exit 12' SYS; echo ready; while :; do sleep 0.05; done"])
+        #expect(container.waitForOutput("ready"))
+        kill(container.pid, SIGSYS)
+        let result = container.finish()
+        #expect(result.status == 12, "\(result.stderr)")
+        #expect(result.stdout.contains("caught SYS"))
+    }
 }

@@ -13,7 +13,8 @@ struct CommandLineTests {
         (["-e", "300", "--", "true"], "exit code must be 0-255: 300"),
         (["-e", "abc", "--", "true"], "exit code must be 0-255: abc"),
         (["-r", "USR1", "--", "true"], "rewrite must be FROM:TO: USR1"),
-        (["-r", "NOPE:USR2", "--", "true"], "rewrite names an unknown signal (or SIGCHLD): NOPE:USR2"),
+        (["-r", "NOPE:USR2", "--", "true"], "rewrite names an unknown signal (or SIGCHLD, SIGKILL, SIGSTOP): NOPE:USR2"),
+        (["-r", "KILL:TERM", "--", "true"], "rewrite names an unknown signal (or SIGCHLD, SIGKILL, SIGSTOP): KILL:TERM"),
         (["-t", "-1", "--", "true"], "grace period must be a whole number of seconds: -1"),
         (["-t"], "option needs a value: -t"),
         ([], "missing program to run"),
@@ -45,6 +46,9 @@ struct CommandLineTests {
         #expect(grace.stderr.hasPrefix("[swinit] SWINIT_GRACE_PERIOD must be a whole number of seconds: soon\n"))
         let verbosity = try run(build.path, ["true"], environment: ["TINI_VERBOSITY": "loud"])
         #expect(verbosity.status == 2)
+        let subreaper = try run(build.path, ["true"], environment: ["SWINIT_SUBREAPER": "maybe"])
+        #expect(subreaper.status == 2)
+        #expect(subreaper.stderr.hasPrefix("[swinit] SWINIT_SUBREAPER must be 1 or 0: maybe\n"))
     }
 
     @Test("--version prints the line dockerd's init-version parser accepts", arguments: InitBuild.allCases)

@@ -110,3 +110,35 @@ struct SignalForwardingTests {
         #expect(spawned.waitForExit() == 128 + SIGTERM)
     }
 }
+
+@Suite("closed stderr", rootOnly, .serialized)
+struct ClosedStderrTests {
+    /// Runs `swinit ARGS` with stderr a pipe whose reader is already gone.
+    func runWithClosedStderr(_ build: InitBuild, _ arguments: [String]) throws -> Int32? {
+        // timeout -s KILL: a swinit that loops must not outlive a failed test.
+        let quoted = (["timeout", "-s", "KILL", "8", build.path] + arguments).map { "'\($0)'" }.joined(separator: " ")
+        // `exec true` ends the reader at once; swinit's log lines then hit EPIPE.
+        let spawned = try Spawned("/bin/bash", ["-c", "set -o pipefail; \(quoted) 2>&1 >/dev/null | (exec true); exit ${PIPESTATUS[0]}"])
+        return spawned.waitForExit(within: 10)
+    }
+
+    @Test("logging into a closed pipe neither hangs swinit nor sends the child its SIGPIPE", arguments: InitBuild.allCases)
+    func sigpipeOfOwnLogIsNotForwarded(build: InitBuild) throws {
+        // Debug logging on every signal: each failed write used to raise a
+        // SIGPIPE that swinit read, forwarded and logged again, forever.
+        let script = "trap : USR2; sleep 0.2; kill -USR2 $PPID; sleep 0.3; exit 3"
+        #expect(try runWithClosedStderr(build, ["-vvv", "--", "/bin/sh", "-c", script]) == 3)
+        // A warning written after the reader left must not kill the child (141).
+        #expect(try runWithClosedStderr(build, ["-w", "--", "/bin/sh", "-c", "(sleep 0.1 &); sleep 0.5; exit 4"]) == 4)
+    }
+
+    @Test("a SIGPIPE a user sends is still forwarded", arguments: InitBuild.allCases)
+    func userSigpipeIsForwarded(build: InitBuild) throws {
+        let (spawned, reporters, swinit) = try startSignalReporters(build, [])
+        try #require(reporters.count == 1)
+        kill(swinit, SIGPIPE)
+        #expect(spawned.line(containing: "signal \(SIGPIPE) pid") != nil)
+        kill(swinit, SIGTERM)
+        #expect(spawned.waitForExit() == 0)
+    }
+}
