@@ -205,7 +205,7 @@ layer() {
     local dir=$cache/layers/$new_key started; started=$(now)
     local label; label=$(printf 'layer %d/%d  %-66s' "$index" "$count" "$(short "$description")")
     if [ -d "$dir" ]; then
-        say "$label reused  ${new_key:0:12}  $(du -sh "$dir" | cut -f1)"
+        say "$label reused  ${new_key:0:12}  $(du -sh "$dir" | cut -f1) in $(seconds "$started") s"
     else
         local tmp=$cache/tmp/$new_key log=$cache/logs/$new_key.log
         mkdir -p "$tmp"
