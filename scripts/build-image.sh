@@ -17,7 +17,8 @@
 # $SWINIT_IMAGE_CACHE/layers/KEY (default /var/cache/swinit/nginx), so builds
 # of other Dockerfiles or contexts share what they have in common.
 #
-# Usage: scripts/build-image.sh [DOCKERFILE]       (as root; needs debootstrap)
+# Usage: scripts/build-image.sh [--prune] [DOCKERFILE]   (as root; needs debootstrap)
+#   --prune: then remove every cached layer this image does not use
 #   stdout: the layer directories, lowest first, one per line
 #   stderr: one line per layer: reused or built, with timings and sizes
 # Environment:
@@ -30,6 +31,8 @@
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 context=$(cd "${SWINIT_IMAGE_CONTEXT:-$repo}" && pwd)
+prune=0
+if [ "${1:-}" = --prune ]; then prune=1; shift; fi
 dockerfile=${1:-$context/Dockerfile.example}
 cache=${SWINIT_IMAGE_CACHE:-/var/cache/swinit/nginx}
 run=${SWINIT_RUN:-$repo/.build/debug/swinit-run}
@@ -107,7 +110,10 @@ mirror_for() {
 # This function's text is part of the base layer's cache key.
 make_base() {
     local target=$1 mirror=$2 security=$3
-    debootstrap --variant=minbase bookworm "$target" "$mirror"
+    # In a mount namespace of its own: the /proc and /sys that debootstrap
+    # mounts in the target never show in the host's mount table, and go
+    # away with it if it is killed.
+    unshare --mount --propagation private debootstrap --variant=minbase bookworm "$target" "$mirror"
     printf '#!/bin/sh\n# Installed packages start no services in a container.\nexit 101\n' > "$target/usr/sbin/policy-rc.d"
     chmod 755 "$target/usr/sbin/policy-rc.d"
     cat > "$target/etc/dpkg/dpkg.cfg.d/docker" <<'EOF'
@@ -299,5 +305,13 @@ for step in "${steps[@]}"; do
     esac
 done
 
+if [ "$prune" = 1 ]; then
+    for entry in "$cache/layers/"*; do
+        [ -d "$entry" ] || continue
+        case " ${layer_dirs[*]} " in *" $entry "*) continue ;; esac
+        rm -rf "$entry" "$entry.instruction" "$cache/logs/${entry##*/}.log"
+        say "pruned ${entry##*/}"
+    done
+fi
 say "image: $count layers, $(du -shc "${layer_dirs[@]}" | tail -n 1 | cut -f1) in $(seconds "$started_all") s (cache: $cache)"
 printf '%s\n' "${layer_dirs[@]}"

@@ -153,7 +153,7 @@ wait_for_page() {
 
 nginx_demo() {
     step "building or reusing the image's layers (scripts/build-image.sh, Dockerfile.example's last stage)"
-    SWINIT_RUN=${run[0]} scripts/build-image.sh > "$work/layers"
+    SWINIT_RUN=${run[0]} scripts/build-image.sh --prune > "$work/layers"   # keep only this image
     local -a layer_dirs=() layer_args=()
     mapfile -t layer_dirs < "$work/layers"
     local layer; for layer in "${layer_dirs[@]}"; do layer_args+=(--layer "$layer"); done
