@@ -216,12 +216,18 @@ layer() {
         local tmp=$cache/tmp/$new_key log=$cache/logs/$new_key.log
         mkdir -p "$tmp"
         say "$label building…"
-        local status=0
+        # The recipe runs in a subshell with errexit on, and not on the left of
+        # || or in an if: there bash would ignore errexit in the whole recipe.
+        local status
+        set +e
         if [ "$verbose" = 1 ]; then
-            "$recipe" "$tmp" "$@" 2>&1 | tee "$log" | sed 's/^/    | /' >&2 || status=$?
+            (set -e; "$recipe" "$tmp" "$@") 2>&1 | tee "$log" | sed 's/^/    | /' >&2
+            status=${PIPESTATUS[0]}
         else
-            "$recipe" "$tmp" "$@" > "$log" 2>&1 || status=$?
+            (set -e; "$recipe" "$tmp" "$@") > "$log" 2>&1
+            status=$?
         fi
+        set -e
         if [ "$status" -ne 0 ]; then
             tail -n 20 "$log" | sed 's/^/    | /' >&2
             rm -rf "$tmp"
