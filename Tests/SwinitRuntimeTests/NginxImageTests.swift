@@ -193,6 +193,34 @@ struct NginxImageTests {
         if noInit { #expect(zombies > 0) } else { #expect(zombies == 0) }
     }
 
+    /// The step's shell status decides: a RUN that fails leaves no layer in
+    /// the cache, and names the step.
+    @Test func failingRunStepFailsTheBuildAndCachesNothing() throws {
+        try image.require()
+        let harness = Harness.shared
+        let context = harness.temporaryDirectory("failing")
+        defer { try? FileManager.default.removeItem(atPath: context) }
+        let marker = UUID().uuidString
+        try "FROM debian:bookworm-slim\nRUN touch /\(marker) && false\n"
+            .write(toFile: context + "/Dockerfile", atomically: true, encoding: .utf8)
+        let cache = URL(fileURLWithPath: image.layers[0]).deletingLastPathComponent().path
+        let before = Set((try? FileManager.default.contentsOfDirectory(atPath: cache)) ?? [])
+        let build = shell(["bash", harness.packageRoot + "/scripts/build-image.sh", context + "/Dockerfile"],
+                          environment: ["SWINIT_RUN": harness.swinitRun, "SWINIT_IMAGE_CONTEXT": context])
+        #expect(build.status == 1)
+        #expect(build.stderr.contains("layer 2 failed (status 1): RUN touch /\(marker) && false"), "\(build.stderr)")
+        #expect(build.stdout.isEmpty)
+        let after = Set((try? FileManager.default.contentsOfDirectory(atPath: cache)) ?? [])
+        #expect(after.subtracting(before).isEmpty, "\(after.subtracting(before))")
+        for log in (try? FileManager.default.contentsOfDirectory(atPath: cache + "/../logs")) ?? [] {
+            let path = cache + "/../logs/" + log
+            if (try? String(contentsOfFile: path, encoding: .utf8))?.isEmpty ?? false,
+               !after.contains(String(log.dropLast(4))) {
+                try? FileManager.default.removeItem(atPath: path)
+            }
+        }
+    }
+
     /// A changed site config rebuilds its layer and those above it, nothing
     /// below. A unique comment gives the changed layers keys of their own,
     /// removed afterwards; the image's own layers are only reused.
