@@ -58,11 +58,20 @@ work=$(mktemp -d /tmp/swinit-demo.XXXXXX)
 background=""   # swinit-run of the container in flight (nginx's, or the busybox one)
 helper=""       # swinit-run of the orphan-making container
 cleanup() {
-    local pid
-    for pid in $background $helper; do kill -KILL "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
+    # On an early exit: SIGTERM (forwarded inside, so nginx stops and
+    # swinit-run removes its state directory), SIGKILL after 5 s.
+    local pid tries
+    for pid in $background $helper; do
+        kill -TERM "$pid" 2>/dev/null || continue
+        for tries in $(seq 50); do kill -0 "$pid" 2>/dev/null && sleep 0.1 || break; done
+        kill -KILL "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
     rm -rf "$work"
 }
 trap cleanup EXIT
+trap "exit 130" INT
+trap "exit 143" TERM
 
 # PID 1 of the container, seen from the host: the child of swinit-run.
 container_init() { cat "/proc/$1/task/$1/children" 2>/dev/null | awk '{print $1}'; }
