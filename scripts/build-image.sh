@@ -50,6 +50,7 @@ die() { say "build-image: $*"; exit 1; }
 # Fills: from_line, steps[] ("RUN text" / "COPY args"), workdirs[stage]=dir.
 declare -a steps=()
 declare -A workdirs=()
+declare -a unsupported=()
 from_line=""
 stage=""
 while IFS= read -r line; do
@@ -58,11 +59,13 @@ while IFS= read -r line; do
     rest=${line#*[[:space:]]}
     case $instruction in
         FROM)
-            from_line=$line; steps=()
+            from_line=$line; steps=(); unsupported=()
             stage=""
             if [ ${#words[@]} -ge 4 ] && [ "${words[2],,}" = as ]; then stage=${words[3]}; fi ;;
-        WORKDIR) [ -n "$stage" ] && workdirs[$stage]=$rest ;;
+        WORKDIR) if [ -n "$stage" ]; then workdirs[$stage]=$rest; fi; unsupported+=(WORKDIR) ;;
         RUN|COPY) steps+=("$instruction $rest") ;;
+        # These would change what later steps see; not supported in the last stage.
+        ENV|ARG|USER|SHELL|ADD|ONBUILD) unsupported+=("$instruction") ;;
     esac
 done < <(awk '
     /^[[:space:]]*#/ { next }
@@ -71,6 +74,7 @@ done < <(awk '
     { line = buffer $0; buffer = ""; sub(/^[[:space:]]+/, "", line); if (line != "") print line }
 ' "$dockerfile")
 [ -n "$from_line" ] || die "$dockerfile: no FROM"
+[ ${#unsupported[@]} -eq 0 ] || die "$dockerfile: the last stage uses ${unsupported[*]}: only RUN (shell form) and COPY build layers here"
 case $from_line in
     *"debian:bookworm"*) ;;
     *) die "$dockerfile: the last stage must be FROM debian:bookworm(-slim), not: $from_line" ;;
