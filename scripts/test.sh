@@ -13,8 +13,9 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 # musl-tools: the static init; busybox-static: container roots; libcap-dev:
-# swinit-run's capabilities; util-linux: unshare/nsenter; procps: ps in tests.
-packages=(musl-tools busybox-static libcap-dev util-linux procps)
+# swinit-run's capabilities; util-linux: unshare/nsenter; procps: ps in tests;
+# debootstrap and curl: the nginx image (scripts/build-image.sh) and its page.
+packages=(musl-tools busybox-static libcap-dev util-linux procps debootstrap curl)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
