@@ -67,8 +67,10 @@ public struct SignalRewrites {
         for number in 0...Signal.highest { table.append(number) }
     }
 
+    /// Forwards `from` as `to` from now on; `to` = 0 drops it.
     public mutating func rewrite(_ from: Int32, to: Int32) { table[Int(from)] = to }
 
+    /// The signal to send for a received `signal` (0 = drop).
     public func map(_ signal: Int32) -> Int32 {
         signal >= 0 && signal <= Signal.highest ? table[Int(signal)] : signal
     }

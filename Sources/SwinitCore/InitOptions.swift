@@ -21,7 +21,9 @@ public struct InitOptions {
         case run, pause, version, help, license
     }
 
+    /// What to do after parsing (`--help`, `--pause`, …).
     public var action = Action.run
+    /// `-s`, `--no-subreaper`, `SWINIT_SUBREAPER`, `TINI_SUBREAPER`.
     public var subreaper = SubreaperMode.automatic
     /// Signal to receive when the parent dies (`-p`), 0 for none.
     public var parentDeathSignal: Int32 = 0
@@ -48,13 +50,17 @@ public struct InitOptions {
 public struct ExitCodeSet {
     private var members = [Bool](repeating: false, count: 256)
     public init() {}
+    /// Adds exit code `code` (0...255).
     public mutating func insert(_ code: Int32) { members[Int(code)] = true }
+    /// Whether exit code `code` is remapped to 0.
     public func contains(_ code: Int32) -> Bool { code >= 0 && code <= 255 && members[Int(code)] }
 }
 
 /// A usage mistake: a message, optionally the offending argument, and the hint.
 public struct UsageError: Error, @unchecked Sendable {
+    /// What is wrong, ending in ": " when `argument` follows.
     public let message: StaticString
+    /// The offending argument or value, from argv or the environment.
     public let argument: UnsafePointer<CChar>?
 
     public init(_ message: StaticString, _ argument: UnsafePointer<CChar>? = nil) {

@@ -31,9 +31,13 @@ public enum Log {
     /// each `-v` adds one, each `-q` takes one away.
     nonisolated(unsafe) public static var verbosity = LogLevel.warning.rawValue
 
+    /// Logs at error level (shown unless verbosity < 0): "[swinit] …".
     public static func error(_ parts: LogPart...) { write(.error, parts) }
+    /// Logs at warning level (shown by default): "[swinit] warning: …".
     public static func warning(_ parts: LogPart...) { write(.warning, parts) }
+    /// Logs at info level (`-v`): "[swinit] …".
     public static func info(_ parts: LogPart...) { write(.info, parts) }
+    /// Logs at debug level (`-vv`): "[swinit] debug: …".
     public static func debug(_ parts: LogPart...) { write(.debug, parts) }
 
     /// Whether a message at `level` would be written.
@@ -66,10 +70,12 @@ public struct LineBuffer {
 
     public init() { bytes.reserveCapacity(160) }
 
+    /// Appends a literal.
     public mutating func append(_ text: StaticString) {
         text.withUTF8Buffer { bytes.append(contentsOf: $0) }
     }
 
+    /// Appends a NUL-terminated C string, without the NUL.
     public mutating func append(cString: UnsafePointer<CChar>) {
         var cursor = cString
         while cursor.pointee != 0 {
@@ -78,6 +84,7 @@ public struct LineBuffer {
         }
     }
 
+    /// Appends `value` in decimal.
     public mutating func append(_ value: Int) {
         if value < 0 { bytes.append(UInt8(ascii: "-")) }
         var magnitude = value.magnitude
@@ -89,6 +96,7 @@ public struct LineBuffer {
         bytes.append(contentsOf: digits.reversed())
     }
 
+    /// Appends one log part (signals by C name, errnos as strerror(3) text).
     public mutating func append(part: LogPart) {
         switch part {
         case .text(let text): append(text)

@@ -13,11 +13,14 @@ public struct SignalSet: Equatable, Sendable {
     /// Every signal 1...64 (the kernel ignores SIGKILL and SIGSTOP in masks).
     public static let all = SignalSet(mask: ~0)
 
+    /// Whether signal number `signal` (1...64) is in the set.
     public func contains(_ signal: Int32) -> Bool {
         signal >= 1 && signal <= Signal.highest && mask & (1 << UInt64(signal - 1)) != 0
     }
 
+    /// Adds signal number `signal` (1...64).
     public mutating func insert(_ signal: Int32) { mask |= 1 << UInt64(signal - 1) }
+    /// Removes signal number `signal` (1...64).
     public mutating func remove(_ signal: Int32) { mask &= ~(1 << UInt64(signal - 1)) }
 
     /// Blocks every signal in `self` for the calling thread, replacing the mask.

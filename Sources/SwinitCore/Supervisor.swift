@@ -8,7 +8,9 @@ import CSwinit
 
 /// Runs the loop for one main child (or none, in pause mode).
 public struct Supervisor {
+    /// Where received signals go.
     public let forwarder: Forwarder
+    /// Reaps the main child and every orphan.
     public let reaper: Reaper
     /// swinit is PID 1 of its pid namespace.
     public let isPID1: Bool

@@ -18,12 +18,14 @@ public enum Usage {
         line.write(to: 1)
     }
 
+    /// `--help`, on stdout.
     public static func printHelp() {
         var text = LineBuffer()
         text.append(help)
         text.write(to: 1)
     }
 
+    /// `--license`, on stdout.
     public static func printLicense() {
         var text = LineBuffer()
         text.append(license)
