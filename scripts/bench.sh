@@ -4,8 +4,8 @@
 # dumb-init, catatonit, bubblewrap and crun, and writes docs/BENCHMARKS.md
 # and docs/benchmarks.png. Run as root on Debian:
 #
-#   sudo scripts/bench.sh            # the full run, about 8 minutes
-#   sudo scripts/bench.sh --quick    # fewer rounds, under a minute (development;
+#   scripts/bench.sh            # the full run, about 8 minutes
+#   scripts/bench.sh --quick    # fewer rounds, under a minute (development;
 #                                    # its report goes beside the raw data)
 #
 # It installs the peers from Debian's packages, builds the static swinit

@@ -77,13 +77,18 @@ trap "exit 143" TERM
 container_init() { cat "/proc/$1/task/$1/children" 2>/dev/null | awk '{print $1}'; }
 # Zombies whose parent is the container's PID 1, counted from the host.
 count_zombies() { ps -o stat= --ppid "$1" 2>/dev/null | grep -c '^Z' || true; }
+# Containers run in the background get stdin from /dev/null: with the
+# terminal on stdin, swinit (the foreground job's process group here, as a
+# script has no job control) would give it to the container, and a Ctrl-C
+# would reach nginx instead of this script.
+
 # Mounts whose path names the demo's scratch directory.
 demo_mounts() { grep -c "$work" /proc/self/mountinfo || true; }
 
 # 200 orphans that exit after 0.5 s; then PID 1 execs sleep, which never
 # waits. Prints the zombies left under the container's PID 1 after 2 s.
 orphans() {
-    "${run[@]}" "$@" -- sh -c 'for i in $(seq 200); do (sleep 0.5 &); done; exec sleep 3' &
+    "${run[@]}" "$@" -- sh -c 'for i in $(seq 200); do (sleep 0.5 &); done; exec sleep 3' </dev/null &
     helper=$!
     sleep 2
     local init; init=$(container_init "$helper")
@@ -108,7 +113,7 @@ busybox_demo() {
 
     step "SIGTERM sent to swinit-run reaches the program's trap; its exit status comes back"
     "${run[@]}" --rootfs "$root" -- sh -c \
-        'trap "echo program: got SIGTERM, cleaning up; exit 42" TERM; echo program: running; while :; do sleep 0.1; done' &
+        'trap "echo program: got SIGTERM, cleaning up; exit 42" TERM; echo program: running; while :; do sleep 0.1; done' </dev/null &
     background=$!
     sleep 1
     note "host: kill -TERM swinit-run"
@@ -175,7 +180,7 @@ nginx_demo() {
     step "starting nginx: swinit-run --layer …×${#layer_dirs[@]} --network host -v $logs:/var/log/nginx -- nginx -g 'daemon off;'"
     local started; started=$(date +%s%N)
     "${run[@]}" --name "$name" "${layer_args[@]}" --network host -v "$logs:/var/log/nginx" \
-        -- nginx -g 'daemon off;' &
+        -- nginx -g 'daemon off;' </dev/null &
     background=$!
     wait_for_page
     note "answering on 8443 after $(( ($(date +%s%N) - started) / 1000000 )) ms"
@@ -209,7 +214,7 @@ nginx_demo() {
     [ "$status" -eq 0 ] || fail "expected 0 from a graceful stop"
 
     step "and once more with kill -TERM (nginx's fast shutdown): exit status 0 again"
-    "${run[@]}" "${layer_args[@]}" --network host -v "$logs:/var/log/nginx" -- nginx -g 'daemon off;' &
+    "${run[@]}" "${layer_args[@]}" --network host -v "$logs:/var/log/nginx" -- nginx -g 'daemon off;' </dev/null &
     background=$!
     wait_for_page
     kill -TERM "$background"

@@ -28,7 +28,8 @@ static void take_foreground(void) {
     (void)tcsetpgrp(STDIN_FILENO, getpid());
 }
 
-pid_t swinit_spawn(char *const *argv, uint64_t restore_mask, int sigchld_was_ignored, int *exec_errno) {
+pid_t swinit_spawn(char *const *argv, uint64_t restore_mask, int sigchld_was_ignored, int take_terminal,
+                   int *exec_errno) {
     *exec_errno = 0;
     int report[2];
     if (pipe2(report, O_CLOEXEC) < 0) return -1;
@@ -46,7 +47,7 @@ pid_t swinit_spawn(char *const *argv, uint64_t restore_mask, int sigchld_was_ign
     if (pid == 0) {
         close(report[0]);
         (void)setpgid(0, 0);
-        take_foreground();
+        if (take_terminal) take_foreground();
         rewrite_listen_pid(parent);
         if (sigchld_was_ignored) (void)signal(SIGCHLD, SIG_IGN);
         (void)syscall(SYS_rt_sigprocmask, SIG_SETMASK, &restore_mask, NULL, sizeof restore_mask);

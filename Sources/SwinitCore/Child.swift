@@ -25,22 +25,24 @@ public enum SpawnError: Error {
 /// The main child.
 public enum Child {
     /// Starts `argv[0]` with `argv` in its own process group, with the
-    /// terminal's foreground when stdin is a terminal and the signal mask
+    /// terminal's foreground when `takesTerminal`, and the signal mask
     /// swinit inherited. See `swinit_spawn` for the child's steps.
     ///
     /// - Parameters:
     ///   - argv: NULL-terminated argument vector; argv[0] is searched in PATH.
     ///   - inheritedMask: the signal mask to restore in the child.
     ///   - sigchldWasIgnored: give the child back an inherited SIG_IGN on SIGCHLD.
+    ///   - takesTerminal: make the child's group the terminal's foreground group.
     /// - Returns: the child's pid, which is also its process group id.
     /// - Throws: `SpawnError`.
     public static func spawn(
         _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>,
         inheritedMask: SignalSet,
-        sigchldWasIgnored: Bool
+        sigchldWasIgnored: Bool,
+        takesTerminal: Bool
     ) throws(SpawnError) -> pid_t {
         var execErrno: Int32 = 0
-        let pid = swinit_spawn(argv, inheritedMask.mask, sigchldWasIgnored ? 1 : 0, &execErrno)
+        let pid = swinit_spawn(argv, inheritedMask.mask, sigchldWasIgnored ? 1 : 0, takesTerminal ? 1 : 0, &execErrno)
         if pid > 0 { return pid }
         if execErrno != 0 { throw .exec(Errno(execErrno)) }
         throw .spawn(.current)

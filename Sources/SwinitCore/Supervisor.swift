@@ -18,20 +18,20 @@ public struct Supervisor {
     public let gracePeriodSeconds: Int
     /// `-e` codes.
     public let remappedExitCodes: ExitCodeSet
-    /// Whether stdin was a terminal, so the child's group was made its
-    /// foreground process group.
-    public let stdinIsTerminal: Bool
+    /// Whether the child's group was made the foreground process group of
+    /// the terminal on stdin (swinit was the foreground job).
+    public let childHasTerminal: Bool
 
     public init(
         forwarder: Forwarder, reaper: Reaper, isPID1: Bool, gracePeriodSeconds: Int,
-        remappedExitCodes: ExitCodeSet, stdinIsTerminal: Bool
+        remappedExitCodes: ExitCodeSet, childHasTerminal: Bool
     ) {
         self.forwarder = forwarder
         self.reaper = reaper
         self.isPID1 = isPID1
         self.gracePeriodSeconds = gracePeriodSeconds
         self.remappedExitCodes = remappedExitCodes
-        self.stdinIsTerminal = stdinIsTerminal
+        self.childHasTerminal = childHasTerminal
     }
 
     /// Loops until the main child has ended and the rest is torn down.
@@ -77,7 +77,9 @@ public struct Supervisor {
     /// pass it on to the child's group, or its first read stops it again.
     /// Every signal is blocked, so tcsetpgrp does not raise SIGTTOU on us.
     func giveTerminalBack() {
-        guard stdinIsTerminal else { return }
+        // Only when the shell handed the terminal to our group (`fg`); a
+        // SIGCONT from `bg` leaves the terminal with the shell.
+        guard childHasTerminal, swinit_owns_foreground() == 1 else { return }
         if tcsetpgrp(0, forwarder.child) != 0 {
             Log.debug("tcsetpgrp: ", .errno(.current))
         }

@@ -42,7 +42,7 @@ struct SwinitRun: ParsableCommand {
     @Option(help: ArgumentHelp("Keep the writable layer in DIR/upper (DIR/work is overlayfs' workdir).", valueName: "DIR"))
     var upper: String?
 
-    @Flag(help: "No writable layer: the root is read-only.")
+    @Flag(help: "The root is mounted read-only: writes anywhere but volumes and --tmpfs fail (EROFS).")
     var readOnly = false
 
     @Option(name: [.customShort("v"), .customLong("volume")],

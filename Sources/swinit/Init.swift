@@ -70,9 +70,12 @@ func swinitMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer
 
     // MARK: 4. Spawn the main child
     let program = argv + options.programIndex
+    // The child takes the terminal only if we are the foreground job.
+    let takesTerminal = swinit_owns_foreground() == 1
     let child: pid_t
     do {
-        child = try Child.spawn(program, inheritedMask: inheritedMask, sigchldWasIgnored: sigchldWasIgnored)
+        child = try Child.spawn(
+            program, inheritedMask: inheritedMask, sigchldWasIgnored: sigchldWasIgnored, takesTerminal: takesTerminal)
     } catch {
         switch error {
         case .exec(let errno): Log.error("exec ", .cString(program.pointee!), ": ", .errno(errno))
@@ -90,7 +93,7 @@ func swinitMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer
         isPID1: isPID1,
         gracePeriodSeconds: options.gracePeriodSeconds,
         remappedExitCodes: options.remappedExitCodes,
-        stdinIsTerminal: isatty(0) == 1)
+        childHasTerminal: takesTerminal)
     return supervisor.run(signals)
 }
 

@@ -24,6 +24,17 @@ struct JobControlTests {
         #expect(spawned.waitForExit() == 0)
     }
 
+    @Test("started in the background (`swinit … &` with job control), swinit leaves the terminal to the shell", arguments: InitBuild.allCases)
+    func backgroundJobDoesNotStealTerminal(build: InitBuild) throws {
+        // `set -m`: the shell puts the background job in a process group of its own.
+        let (spawned, shell) = try startOnTerminal(["/bin/sh", "-c", "set -m; \"$0\" -- \"$1\" ids & wait", build.path, probe])
+        let line = try #require(spawned.line(containing: "foreground"))
+        let fields = line.split(whereSeparator: \.isWhitespace)
+        #expect(fields[9] == "\(shell)", "the shell keeps the foreground: \(line)")
+        #expect(fields[5] != fields[9])
+        #expect(spawned.waitForExit() == 0)
+    }
+
     @Test("without a terminal there is no foreground to take, and that is fine", arguments: InitBuild.allCases)
     func noTerminalIsTolerated(build: InitBuild) throws {
         let result = try run(build.path, ["--", probe, "ids"])

@@ -715,7 +715,7 @@ def write_report(started, notes):
              "## Targets", "", table(["target", "swinit's figure", "verdict", "note"], TARGETS), "",
              "## Machine and versions", "",
              table(["", ""], [(k, " ".join(v) if isinstance(v, list) else v) for k, v in machine() + versions()]), "",
-             "Repeat with `sudo scripts/bench.sh` (about 8 minutes; `--quick`: under a minute).", ""]
+             "Repeat (as root) with `scripts/bench.sh` (about 8 minutes; `--quick`: under a minute).", ""]
     lines += REPORT
     lines += [closing]
     with open(A.report, "w") as f:

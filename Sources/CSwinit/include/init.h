@@ -78,7 +78,7 @@ static inline ssize_t swinit_read_signal(int fd, uint32_t *_Nonnull signo, int32
 }
 
 /// Forks and execs `argv` (PATH search like execvp(3)). The child: its own
-/// process group, the terminal's foreground process group when stdin is one
+/// process group, the terminal's foreground process group when asked
 /// (ENOTTY/ENXIO/EBADF tolerated), LISTEN_PID rewritten when it named swinit
 /// (sd_listen_fds(3)), `restore_mask` (the mask swinit inherited) restored,
 /// exec. Dispositions need no restoring: swinit never installs a handler, so
@@ -92,8 +92,21 @@ static inline ssize_t swinit_read_signal(int fd, uint32_t *_Nonnull signo, int32
 /// `sigchld_was_ignored`: swinit had to reset an inherited SIG_IGN on SIGCHLD
 /// (otherwise the kernel reaps its children and their status is lost); the
 /// child gets the SIG_IGN back so the disposition it sees is the inherited one.
+///
+/// `take_terminal`: make the child's group the foreground process group of
+/// the terminal on stdin (decided by the caller: see
+/// swinit_owns_foreground()).
 pid_t swinit_spawn(char *_Nullable const *_Nonnull argv, uint64_t restore_mask, int sigchld_was_ignored,
-                   int *_Nonnull exec_errno);
+                   int take_terminal, int *_Nonnull exec_errno);
+
+/// Whether stdin is a terminal whose foreground process group is ours, i.e.
+/// swinit runs as the foreground job (see tcgetpgrp(3)). Only then may the
+/// child take the terminal: a swinit started in the background (`swinit … &`
+/// from an interactive shell) must not steal it from the shell.
+static inline int swinit_owns_foreground(void) {
+    if (!isatty(STDIN_FILENO)) return 0;
+    return tcgetpgrp(STDIN_FILENO) == getpgrp();
+}
 
 /// Sets SIGCHLD to SIG_DFL. Returns 1 when it was SIG_IGN, 0 when not, -1 with
 /// errno on failure (see sigaction(2)).
