@@ -29,6 +29,9 @@ public struct OverlayLayers: Equatable, Sendable {
         return out
     }
 
+    /// mount(2) takes at most one page of data, NUL included.
+    static let maximumOptionsLength = 4096
+
     /// The mount(2) data string: `lowerdir=a:b,upperdir=u,workdir=w`.
     public var mountOptions: String {
         "lowerdir=" + lowerdirs.map(Self.escape).joined(separator: ":")
@@ -39,6 +42,13 @@ public struct OverlayLayers: Equatable, Sendable {
     /// container (CAP_MKNOD is a default capability) cannot be opened.
     /// - Throws: `RuntimeError` "mount overlay on MERGED: strerror".
     func mount(on merged: String) throws(RuntimeError) {
+        // The kernel copies mount data into one page and cuts the rest off,
+        // which shows up as a confusing ENOENT for a truncated path.
+        let length = mountOptions.utf8.count
+        guard length < Self.maximumOptionsLength else {
+            throw RuntimeError("mount overlay on", path: merged, reason:
+                "the overlay options are \(length) bytes, over the kernel's \(Self.maximumOptionsLength - 1): use fewer or shorter layer paths")
+        }
         try Mount.mount("overlay", on: merged, type: "overlay", flags: Mount.nodev, data: mountOptions,
                         what: "overlay", name: merged)
     }

@@ -82,4 +82,14 @@ struct FilesystemTests {
                                        "echo $GREETING; pwd; id -u; id -g"])
         #expect(result.stdout == "hi\n/work/dir\n1000\n1001\n", "\(result.stderr)")
     }
+
+    /// mount(2) takes one page of options; more used to fail as a confusing
+    /// ENOENT on a cut-off path.
+    @Test func overlayOptionsOverAPageAreNamedAsSuch() throws {
+        let many = (0..<200).flatMap { _ in ["--layer", harness.base] }
+        let result = try run(many + ["--", "true"])
+        #expect(result.status == 125)
+        #expect(result.stderr.contains("the overlay options are"), "\(result.stderr)")
+        #expect(result.stderr.contains("use fewer or shorter layer paths"))
+    }
 }
