@@ -10,26 +10,32 @@ public enum Usage {
     /// `--version`. dockerd's init-version check parses "tini version V -
     /// git.COMMIT" (catatonit uses the same trick), so `docker info` accepts
     /// swinit as `init-path`. Deliberate; see README.
-    public static func printVersion() {
+    /// - Returns: false when stdout could not take it (e.g. /dev/full).
+    @discardableResult
+    public static func printVersion() -> Bool {
         var line = LineBuffer()
         line.append("tini version ")
         line.append(swinitVersion)
         line.append(" - git.swinit\n")
-        line.write(to: 1)
+        return line.write(to: 1) == nil
     }
 
     /// `--help`, on stdout.
-    public static func printHelp() {
+    /// - Returns: false when stdout could not take it.
+    @discardableResult
+    public static func printHelp() -> Bool {
         var text = LineBuffer()
         text.append(help)
-        text.write(to: 1)
+        return text.write(to: 1) == nil
     }
 
     /// `--license`, on stdout.
-    public static func printLicense() {
+    /// - Returns: false when stdout could not take it.
+    @discardableResult
+    public static func printLicense() -> Bool {
         var text = LineBuffer()
         text.append(license)
-        text.write(to: 1)
+        return text.write(to: 1) == nil
     }
 
     /// The usage error line and the hint, on stderr.

@@ -32,10 +32,11 @@ func swinitMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer
         Usage.printUsageError(error)
         return InitExitCode.usage
     }
+    // A text that could not be written (stdout full or closed) is a failure.
     switch options.action {
-    case .help: Usage.printHelp(); return 0
-    case .version: Usage.printVersion(); return 0
-    case .license: Usage.printLicense(); return 0
+    case .help: return Usage.printHelp() ? 0 : InitExitCode.setupFailed
+    case .version: return Usage.printVersion() ? 0 : InitExitCode.setupFailed
+    case .license: return Usage.printLicense() ? 0 : InitExitCode.setupFailed
     case .run, .pause: break
     }
     Log.verbosity = options.verbosity

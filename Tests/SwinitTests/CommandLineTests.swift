@@ -75,6 +75,14 @@ struct CommandLineTests {
         }
     }
 
+    @Test("--help, --version and --license fail (exit 1) when stdout cannot take them", arguments: InitBuild.allCases)
+    func textToAFullStdoutFails(build: InitBuild) throws {
+        for flag in ["--help", "--version", "--license"] {
+            let result = try run("/bin/sh", ["-c", "exec \"$0\" \"$1\" >/dev/full", build.path, flag])
+            #expect(result.status == 1, "\(flag)")
+        }
+    }
+
     @Test("option parsing stops at the first non-option", arguments: InitBuild.allCases)
     func parsingStopsAtProgram(build: InitBuild) throws {
         // tini and catatonit would take sh's -c as their own option.
