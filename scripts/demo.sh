@@ -22,6 +22,17 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 note() { printf '   %s\n' "$*"; }
 fail() { printf 'demo: %s\n' "$*" >&2; exit 1; }
 
+# stop_background SIGNAL EXPECTED: sends SIGNAL to the background swinit-run,
+# waits for it and checks its exit status.
+stop_background() {
+    kill -"$1" "$background"
+    local status=0
+    wait "$background" || status=$?
+    background=""
+    note "host: swinit-run exited with $status"
+    [ "$status" -eq "$2" ] || fail "expected exit status $2 after SIG$1, got $status"
+}
+
 mode=nginx
 case ${1:-} in
     "") ;;
@@ -117,12 +128,7 @@ busybox_demo() {
     background=$!
     sleep 1
     note "host: kill -TERM swinit-run"
-    kill -TERM "$background"
-    local status=0
-    wait "$background" || status=$?
-    background=""
-    note "host: swinit-run exited with $status"
-    [ "$status" -eq 42 ] || fail "expected 42"
+    stop_background TERM 42
 
     step "done: no process, mount or state directory left"
     note "mounts under $work: $(demo_mounts)"
@@ -206,23 +212,13 @@ nginx_demo() {
     orphans --no-init "${layer_args[@]}"
 
     step "graceful stop: kill -QUIT swinit-run (nginx's STOPSIGNAL), forwarded by swinit to nginx"
-    kill -QUIT "$background"
-    local status=0
-    wait "$background" || status=$?
-    background=""
-    note "swinit-run exited with $status"
-    [ "$status" -eq 0 ] || fail "expected 0 from a graceful stop"
+    stop_background QUIT 0
 
     step "and once more with kill -TERM (nginx's fast shutdown): exit status 0 again"
     "${run[@]}" "${layer_args[@]}" --network host -v "$logs:/var/log/nginx" -- nginx -g 'daemon off;' </dev/null &
     background=$!
     wait_for_page
-    kill -TERM "$background"
-    status=0
-    wait "$background" || status=$?
-    background=""
-    note "swinit-run exited with $status"
-    [ "$status" -eq 0 ] || fail "expected 0 from SIGTERM"
+    stop_background TERM 0
 
     step "afterwards: the thin layer is gone, the layers unchanged, the log kept on the volume"
     [ ! -e "/run/swinit-run/$name" ] || fail "state directory /run/swinit-run/$name is still there"
@@ -230,7 +226,7 @@ nginx_demo() {
     local after; after=$(layers_digest "${layer_dirs[@]}")
     note "checksum listing of the layers: $after ($([ "$after" = "$digest" ] && echo unchanged || echo CHANGED))"
     [ "$after" = "$digest" ] || fail "the layers changed"
-    note "$logs/access.log, $(wc -l < "$logs/access.log") requests:"
+    note "$logs/access.log on the host volume, $(wc -l < "$logs/access.log") requests (the last 2; the demo removes its scratch directory at exit):"
     tail -n 2 "$logs/access.log" | sed 's/^/   | /'
 
     step "done: no process, mount or state left (the layer cache stays for next time)"
