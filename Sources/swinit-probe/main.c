@@ -324,10 +324,21 @@ static int probe_clean(char **argv) {
     return 99;
 }
 
+// MARK: become-root PROGRAM... — from a setuid-root copy of the probe:
+// make every uid 0 and exec PROGRAM, so that an unprivileged parent can no
+// longer signal it (EPERM), as with a setuid program under an init.
+
+static int probe_become_root(char **argv) {
+    if (setresuid(0, 0, 0) < 0) die("setresuid");
+    execvp(argv[0], argv);
+    die("exec");
+    return 99;
+}
+
 static int usage(void) {
     fprintf(stderr,
             "usage: swinit-probe signals [HELPERS] | with-mask HEX PROGRAM... | ignore SIG PROGRAM...\n"
-            "                    | clean [-C DIR] PROGRAM...\n"
+            "                    | clean [-C DIR] PROGRAM... | become-root PROGRAM...\n"
             "                    | orphans N | orphan-parent | ids | sigmask | fds | getenv NAME | cwd\n"
             "                    | kill-self SIG | abort | exit N | sleep MS | pty PROGRAM [ARGS...]\n");
     return 64;
@@ -343,6 +354,7 @@ int main(int argc, char **argv) {
         return probe_clean(argv + 4);
     }
     if (strcmp(command, "clean") == 0 && argc >= 3) return probe_clean(argv + 2);
+    if (strcmp(command, "become-root") == 0 && argc >= 3) return probe_become_root(argv + 2);
     if (strcmp(command, "ignore") == 0 && argc >= 4) return probe_ignore(atoi(argv[2]), argv + 3);
     if (strcmp(command, "orphans") == 0 && argc == 3) return probe_orphans(atoi(argv[2]));
     if (strcmp(command, "orphan-parent") == 0) return probe_orphan_parent();

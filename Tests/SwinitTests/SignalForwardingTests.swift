@@ -111,6 +111,32 @@ struct SignalForwardingTests {
     }
 }
 
+@Suite("forwarding failures", rootOnly, .serialized)
+struct ForwardingFailureTests {
+    @Test("EPERM while forwarding is logged at debug level and never ends swinit", arguments: InitBuild.allCases)
+    func epermIsNotFatal(build: InitBuild) throws {
+        // swinit runs as nobody; its child becomes root through a setuid-root
+        // copy of the probe, so swinit may no longer signal it (tini dies here).
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        chmod(directory, 0o755)
+        let setuidProbe = directory + "/probe"
+        try FileManager.default.copyItem(atPath: probe, toPath: setuidProbe)
+        chmod(setuidProbe, 0o4755)
+        let spawned = try Spawned("/usr/bin/setpriv", ["--reuid", "65534", "--regid", "65534", "--clear-groups",
+                                                      build.path, "-vv", "--", setuidProbe, "become-root", setuidProbe, "signals"])
+        let ready = try #require(spawned.line(containing: "ready pid"))
+        let child = pid_t(ready.split(separator: " ").last!)!
+        kill(spawned.pid, SIGUSR1)
+        usleep(300_000)
+        #expect(isAlive(spawned.pid) && processState(spawned.pid) != "Z", "swinit survives the EPERM")
+        #expect(!spawned.stdoutSoFar.contains("signal \(SIGUSR1)"))
+        kill(child, SIGTERM)  // we are root: end the child ourselves
+        #expect(spawned.waitForExit() == 0)
+        #expect(spawned.remainingOutput().stderr.contains("[swinit] debug: forwarding SIGUSR1 to -\(child): Operation not permitted"))
+    }
+}
+
 @Suite("closed stderr", rootOnly, .serialized)
 struct ClosedStderrTests {
     /// Runs `swinit ARGS` with stderr a pipe whose reader is already gone.
