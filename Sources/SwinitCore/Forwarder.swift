@@ -43,13 +43,16 @@ public struct Forwarder {
 
     /// Forwards `info` to the target. Failures are logged at debug level.
     public func forward(_ info: SignalInfo) {
+        // This is the loop's hot path: build no log line (a variadic array
+        // is an allocation) unless debug logging is on.
+        let logs = Log.isEnabled(.debug)
         guard let signal = outgoingSignal(for: info) else {
-            Log.debug("not forwarding ", .signal(info.signal))
+            if logs { Log.debug("not forwarding ", .signal(info.signal)) }
             return
         }
         if kill(target, signal) == 0 {
-            Log.debug("forwarded ", .signal(signal), " to ", .int(Int(target)))
-        } else {
+            if logs { Log.debug("forwarded ", .signal(signal), " to ", .int(Int(target))) }
+        } else if logs {
             Log.debug("forwarding ", .signal(signal), " to ", .int(Int(target)), ": ", .errno(.current))
         }
     }
