@@ -19,12 +19,12 @@ static void rewrite_listen_pid(pid_t parent) {
     setenv("LISTEN_PID", buffer, 1);
 }
 
-/// Gives the terminal on stdin to our new process group. Every signal is still
-/// blocked here (inherited from swinit), so a background tcsetpgrp does not
-/// stop us with SIGTTOU. No terminal (ENOTTY), a hung-up one (ENXIO, EIO) or
-/// a closed stdin (EBADF) simply means there is nothing to take.
+/// Gives the terminal on stdin to our new process group; the caller already
+/// checked that stdin is a terminal swinit holds (swinit_owns_foreground).
+/// Every signal is still blocked here (inherited from swinit), so tcsetpgrp
+/// does not stop us with SIGTTOU. A terminal hung up meanwhile (ENXIO, EIO)
+/// simply means there is nothing to take.
 static void take_foreground(void) {
-    if (!isatty(STDIN_FILENO)) return;
     (void)tcsetpgrp(STDIN_FILENO, getpid());
 }
 
