@@ -27,7 +27,8 @@ let package = Package(
         // Static multi-call helper that plays the child in black-box tests.
         .executableTarget(name: "swinit-probe"),
         .systemLibrary(name: "CLibcap", pkgConfig: "libcap", providers: [.apt(["libcap-dev"])]),
-        .target(name: "SwinitRuntime", dependencies: ["CSwinit", "CLibcap"]),
+        .systemLibrary(name: "CLibseccomp", pkgConfig: "libseccomp", providers: [.apt(["libseccomp-dev"])]),
+        .target(name: "SwinitRuntime", dependencies: ["CSwinit", "CLibcap", "CLibseccomp"]),
         .executableTarget(
             name: "swinit-run",
             dependencies: [

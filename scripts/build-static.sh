@@ -37,7 +37,7 @@ swiftc "${swift_flags[@]}" -parse-as-library -module-name swinit -I "$work" -c \
 musl-gcc -Os -static -ffunction-sections -fdata-sections -c Sources/CSwinit/spawn.c -o "$work/spawn.o"
 musl-gcc -static -Wl,--gc-sections -s "$work/swinit.o" "$work/spawn.o" -o "$out/swinit"
 
-musl-gcc -Os -static -s -Wall -Werror Sources/swinit-probe/main.c -o "$out/swinit-probe"
+musl-gcc -Os -static -s -Wall -Werror Sources/swinit-probe/*.c -o "$out/swinit-probe"
 
 size=$(stat -c %s "$out/swinit")
 echo "build-static: $out/swinit is $size bytes ($(( (size + 1023) / 1024 )) KiB), statically linked"

@@ -54,6 +54,14 @@ public struct ContainerSpec: Equatable, Sendable {
     public var command: [String] = []
     /// The state directory (absolute), where stage 2 mounts its scratch tmpfs.
     public var stateDirectory = ""
+    /// The seccomp filter as classic BPF (8 bytes per instruction, from
+    /// `SeccompFilter.compile`), installed last before exec; nil: unconfined.
+    public var seccompFilter: [UInt8]?
+    /// Memory, pids and CPU limits of the container's cgroup.
+    public var limits = ResourceLimits()
+    /// The `cgroup.procs` files stage 2 writes itself into before it
+    /// unshares the cgroup namespace (set by `Launcher`).
+    public var cgroupProcs: [String] = []
 
     public init() {}
 

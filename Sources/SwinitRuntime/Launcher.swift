@@ -14,15 +14,22 @@ public enum Launcher {
     ///   or an exec failure of the command under `--no-init` (126/127).
     public static func run(_ spec: ContainerSpec, name: String) throws(RuntimeError) -> Int32 {
         let signals = try SignalRelay()
+        ContainerCgroup.removeStale(stateRoot: StateDirectory.root)
         let state = try StateDirectory(name: name)
         var spec = spec
         spec.stateDirectory = state.path
         let result: Result<Int32, RuntimeError>
+        var cgroup: ContainerCgroup?
         do throws(RuntimeError) {
-            result = .success(try spawnAndWait(spec, signals: signals))
+            cgroup = try ContainerCgroup(name: name, limits: spec.limits)
+            spec.cgroupProcs = cgroup?.procsFiles ?? []
+            let status = try spawnAndWait(spec, signals: signals)
+            if let cgroup { try OutOfMemoryReport.check(status: status, cgroup: cgroup, limits: spec.limits) }
+            result = .success(status)
         } catch {
             result = .failure(error)
         }
+        cgroup?.remove()
         state.remove()
         return try result.get()
     }

@@ -27,6 +27,8 @@ public enum Stage2 {
     static func build(_ spec: ContainerSpec) throws(RuntimeError) -> RuntimeError {
         // MARK: tie our life to swinit-run's
         try dieWithParent()
+        // MARK: the container's cgroup, then a cgroup namespace rooted there
+        try ContainerCgroup.join(spec.cgroupProcs)
         // MARK: namespaces; the mount tree private before any mount
         var namespaces: Namespaces = [.mount, .uts, .ipc]
         if spec.network == .none { namespaces.insert(.network) }
@@ -65,6 +67,8 @@ public enum Stage2 {
         // setuid(2) clears the parent-death signal, so set it again.
         try dieWithParent()
         try check("prctl(PR_SET_NO_NEW_PRIVS)") { swinit_prctl(PR_SET_NO_NEW_PRIVS, 1) }
+        // MARK: seccomp last: from here on only what the init and the command need
+        if let filter = spec.seccompFilter { try SeccompFilter.install(filter) }
         // MARK: exec PID 1
         ProcessImage.closeDescriptors(from: UInt32(ErrorPipe.stage2Descriptor + 1))
         ProcessImage.resetSignals()

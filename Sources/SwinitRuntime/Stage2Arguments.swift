@@ -30,6 +30,9 @@ extension ContainerSpec {
         for argument in initArguments { add("init-arg", argument) }
         for argument in command { add("arg", argument) }
         add("state", stateDirectory)
+        if let seccompFilter { add("seccomp", Hex.encode(seccompFilter)) }
+        for (tag, value) in limits.stage2Fields { add(tag, value) }
+        for path in cgroupProcs { add("cgroup", path) }
         return out
     }
 
@@ -65,6 +68,9 @@ extension ContainerSpec {
             case "init-arg": initArguments.append(value)
             case "arg": command.append(value)
             case "state": stateDirectory = value
+            case "seccomp": seccompFilter = try Hex.decode(value)
+            case "cgroup": cgroupProcs.append(value)
+            case _ where ResourceLimits.stage2Tags.contains(tag): try limits.decode(tag, value)
             default: throw RuntimeError("decode stage 2 arguments", reason: "unknown tag \(tag)")
             }
         }

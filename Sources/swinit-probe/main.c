@@ -22,6 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "escapes.h"
+
 static void say(const char *format, ...) __attribute__((format(printf, 1, 2)));
 static void say(const char *format, ...) {
     char line[512];
@@ -340,7 +342,9 @@ static int usage(void) {
             "usage: swinit-probe signals [HELPERS] | with-mask HEX PROGRAM... | ignore SIG PROGRAM...\n"
             "                    | clean [-C DIR] PROGRAM... | become-root PROGRAM...\n"
             "                    | orphans N | orphan-parent | ids | sigmask | fds | getenv NAME | cwd\n"
-            "                    | kill-self SIG | abort | exit N | sleep MS | pty PROGRAM [ARGS...]\n");
+            "                    | kill-self SIG | abort | exit N | sleep MS | pty PROGRAM [ARGS...]\n"
+            "                    | unshare-user-mount | clone-user | clone3 | io-uring | userfaultfd\n"
+            "                    | perf-event | add-key | personality | sockets | fork-bomb N | allocate MIB\n");
     return 64;
 }
 
@@ -374,5 +378,7 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (strcmp(command, "pty") == 0 && argc >= 3) return probe_pty(argv + 2);
+    int escape = probe_escape(argc, argv);
+    if (escape >= 0) return escape;
     return usage();
 }

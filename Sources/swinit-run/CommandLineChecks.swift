@@ -39,11 +39,62 @@ enum CommandLineChecks {
         if let name = options.name, !isValidName(name) {
             throw ValidationError("--name '\(name)': use 1 to 64 of A-Z a-z 0-9 _ . - (not starting with . or -)")
         }
+        _ = try parseSeccomp(options.securityOptions)
+        _ = try parseLimits(options)
         do {
             _ = try Capabilities.resolve(add: options.capAdd, drop: options.capDrop)
         } catch {
             throw ValidationError("\(error)")
         }
+    }
+
+    /// What `--security-opt` asks of seccomp.
+    enum SeccompChoice: Equatable {
+        case dockerDefault
+        case unconfined
+        case profile(String)
+    }
+
+    /// `--security-opt seccomp=unconfined|PATH` (also Docker's older
+    /// `seccomp:`); `no-new-privileges[=true]` is accepted (always on).
+    static func parseSeccomp(_ options: [String]) throws -> SeccompChoice {
+        var choice = SeccompChoice.dockerDefault
+        for option in options {
+            if ["no-new-privileges", "no-new-privileges=true", "no-new-privileges:true"].contains(option) { continue }
+            guard option.hasPrefix("seccomp=") || option.hasPrefix("seccomp:") else {
+                throw ValidationError("--security-opt '\(option)': expected seccomp=unconfined or seccomp=PROFILE.json")
+            }
+            let value = String(option.dropFirst(8))
+            guard !value.isEmpty else { throw ValidationError("--security-opt '\(option)': missing profile") }
+            choice = value == "unconfined" ? .unconfined : .profile(value)
+        }
+        return choice
+    }
+
+    /// `--memory`, `--pids-limit`, `--cpus` with Docker's units and bounds.
+    static func parseLimits(_ options: SwinitRun) throws -> ResourceLimits {
+        var limits = ResourceLimits()
+        if let text = options.memory {
+            guard let bytes = ResourceLimits.parseMemory(text) else {
+                throw ValidationError("--memory '\(text)': expected a number with an optional unit b, k, m or g")
+            }
+            guard bytes >= ResourceLimits.minimumMemory else {
+                throw ValidationError("--memory '\(text)': the minimum memory limit is 6m")
+            }
+            limits.memoryBytes = bytes
+        }
+        if let pids = options.pidsLimit, pids > 0 { limits.pids = pids }
+        if let text = options.cpus {
+            let online = ResourceLimits.onlineCPUs
+            guard let nano = ResourceLimits.parseCPUs(text) else {
+                throw ValidationError("--cpus '\(text)': expected a decimal number of CPUs, at most 9 decimals")
+            }
+            guard nano == 0 || (nano >= 10_000_000 && nano <= UInt64(online) * 1_000_000_000) else {
+                throw ValidationError("--cpus '\(text)': the range is 0.01 to \(online) (CPUs online)")
+            }
+            if nano > 0 { limits.nanoCPUs = nano }
+        }
+        return limits
     }
 
     /// `HOST:CONTAINER[:ro|rw]` with absolute paths.

@@ -37,6 +37,15 @@ enum SpecBuilder {
             spec.initArguments = options.initArguments
         }
         spec.command = options.program
+        spec.limits = (try? CommandLineChecks.parseLimits(options)) ?? ResourceLimits()
+        switch try? CommandLineChecks.parseSeccomp(options.securityOptions) {
+        case .profile(let path):
+            spec.seccompFilter = try SeccompFilter.compile(try SeccompProfileFile.load(path), capabilities: spec.capabilities)
+        case .unconfined:
+            spec.seccompFilter = nil
+        case .dockerDefault, nil:
+            spec.seccompFilter = try SeccompFilter.compile(.dockerDefault, capabilities: spec.capabilities)
+        }
         return spec
     }
 

@@ -19,12 +19,15 @@ struct SwinitRun: ParsableCommand {
             IPC and (unless --network host) network namespaces, a masked /proc, a nodev \
             /dev with the standard nodes, a read-only /sys, Docker's default \
             capabilities and no_new_privs. Signals sent to swinit-run are forwarded to \
-            the container's PID 1.
+            the container's PID 1. Docker's default seccomp profile applies (see \
+            --security-opt), and the container gets its own cgroup swinit/NAME and \
+            cgroup namespace, with --memory, --pids-limit and --cpus as limits.
 
             EXIT STATUS
               the container's status    0-255; 128+N when signal N killed its PID 1
               64                        bad command line
               125                       swinit-run itself failed (a step, a path, a reason)
+              137                       also: the kernel's OOM killer ended the container (--memory)
               126, 127                  the command could not be executed (from the init)
 
             ENVIRONMENT
@@ -82,6 +85,21 @@ struct SwinitRun: ParsableCommand {
 
     @Option(name: .customLong("init-arg"), parsing: .unconditionalSingleValue, help: ArgumentHelp("Argument for the init, before -- (repeatable).", valueName: "ARG"))
     var initArguments: [String] = []
+
+    @Option(name: .customLong("security-opt"),
+            help: ArgumentHelp("seccomp=unconfined, or seccomp=PROFILE.json (Docker's format); default: Docker's default profile.",
+                               valueName: "OPT"))
+    var securityOptions: [String] = []
+
+    @Option(name: [.customShort("m"), .customLong("memory")],
+            help: ArgumentHelp("Memory limit of the container's cgroup (b, k, m, g; at least 6m).", valueName: "BYTES"))
+    var memory: String?
+
+    @Option(name: .customLong("pids-limit"), help: ArgumentHelp("Most tasks the container may hold (0 or -1: no limit).", valueName: "N"))
+    var pidsLimit: Int64?
+
+    @Option(name: .customLong("cpus"), help: ArgumentHelp("CPU time as a number of CPUs (1.5 = 150 ms per 100 ms).", valueName: "DECIMAL"))
+    var cpus: String?
 
     @Option(help: ArgumentHelp("Name of the state directory (default: unique).", valueName: "NAME"))
     var name: String?

@@ -104,3 +104,107 @@ import Testing
         #expect(error.description == "mount overlay on /m: Too many levels of symbolic links (a layer is used twice or overlaps the upper directory)")
     }
 }
+
+@Suite struct ResourceLimitTests {
+    @Test func memoryTakesDockersUnits() {
+        #expect(ResourceLimits.parseMemory("64m") == 64 << 20)
+        #expect(ResourceLimits.parseMemory("64MiB") == 64 << 20)
+        #expect(ResourceLimits.parseMemory("1g") == 1 << 30)
+        #expect(ResourceLimits.parseMemory("1.5G") == 3 << 29)
+        #expect(ResourceLimits.parseMemory("512k") == 512 << 10)
+        #expect(ResourceLimits.parseMemory("100") == 100)
+        #expect(ResourceLimits.parseMemory("100b") == 100)
+        for bad in ["", "m", "-1m", "1x", "1e9", "0"] { #expect(ResourceLimits.parseMemory(bad) == nil, "\(bad)") }
+    }
+
+    @Test func cpusAreNanoCPUs() {
+        #expect(ResourceLimits.parseCPUs("1.5") == 1_500_000_000)
+        #expect(ResourceLimits.parseCPUs("0.01") == 10_000_000)
+        #expect(ResourceLimits.parseCPUs("2") == 2_000_000_000)
+        #expect(ResourceLimits.parseCPUs(".5") == 500_000_000)
+        #expect(ResourceLimits(nanoCPUs: 1_500_000_000).cpuQuota == 150_000)
+        for bad in ["", ".", "-1", "1.0000000001", "abc", "1,5"] { #expect(ResourceLimits.parseCPUs(bad) == nil, "\(bad)") }
+    }
+
+    @Test func limitsDescribeThemselvesInBinaryUnits() {
+        #expect(ResourceLimits.describe(bytes: 64 << 20) == "64 MiB")
+        #expect(ResourceLimits.describe(bytes: 3 << 29) == "1.5 GiB")
+        #expect(ResourceLimits.describe(bytes: 100) == "100 bytes")
+    }
+
+    @Test func limitsSeccompAndCgroupsSurviveTheStage2RoundTrip() throws {
+        var spec = ContainerSpec()
+        spec.limits = ResourceLimits(memoryBytes: 64 << 20, pids: 50, nanoCPUs: 1_500_000_000)
+        spec.seccompFilter = [0, 1, 0xfe, 0xff, 0x7f, 0x80, 0x10, 0x01]
+        spec.cgroupProcs = ["/sys/fs/cgroup/memory/swinit/c/cgroup.procs"]
+        #expect(try ContainerSpec(stage2Arguments: spec.stage2Arguments) == spec)
+        #expect(throws: RuntimeError.self) { try ContainerSpec(stage2Arguments: ["seccomp", "0g"]) }
+    }
+}
+
+@Suite struct CgroupLayoutTests {
+    static let hybrid = """
+        31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
+        32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu
+        33 31 0:30 / /sys/fs/cgroup/cpuacct rw,relatime - cgroup cgroup rw,cpuacct
+        35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory
+        39 31 0:36 / /sys/fs/cgroup/pids rw,relatime - cgroup cgroup rw,pids
+        40 31 0:37 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,name=systemd
+        41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw
+        """
+    static let hybridSelf = "9:name=systemd:/\n8:pids:/\n4:memory:/sandbox/a\n2:cpuacct:/\n1:cpu:/\n0::/\n"
+
+    @Test func hybridV1HostKeepsLimitsInV1AndJoinsTheUnifiedTree() {
+        let layout = CgroupLayout.parse(mountinfo: Self.hybrid, cgroups: Self.hybridSelf)
+        #expect(!layout.isPureV2)
+        #expect(layout.v1.map(\.controllers) == [["cpu"], ["memory"], ["pids"]])
+        #expect(layout.hierarchy(for: "memory")?.ownPath == "/sandbox/a")
+        #expect(layout.v2?.mountPoint == "/sys/fs/cgroup/unified")
+        #expect(ContainerCgroup.parents(layout).map(\.path) == [
+            "/sys/fs/cgroup/cpu/swinit", "/sys/fs/cgroup/memory/sandbox/a/swinit", "/sys/fs/cgroup/pids/swinit",
+            "/sys/fs/cgroup/unified/swinit",
+        ])
+    }
+
+    @Test func pureV2HostPutsContainersAtTheRoot() {
+        let mountinfo = "30 23 0:26 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime - cgroup2 cgroup2 rw,nsdelegate\n"
+        let layout = CgroupLayout.parse(mountinfo: mountinfo, cgroups: "0::/user.slice/session-1.scope\n")
+        #expect(layout.isPureV2)
+        #expect(layout.v2?.ownPath == "/user.slice/session-1.scope")
+        #expect(ContainerCgroup.parents(layout).map(\.path) == ["/sys/fs/cgroup/swinit"])
+    }
+
+    @Test func mountPointsWithSpacesAreUnescaped() {
+        #expect(CgroupLayout.unescape("/a\\040b") == "/a b")
+    }
+}
+
+@Suite struct SeccompProfileTests {
+    @Test func dockersDefaultCompilesAndDependsOnTheCapabilities() throws {
+        let defaults = try Capabilities.resolve(add: [], drop: [])
+        let plain = try SeccompFilter.compile(.dockerDefault, capabilities: defaults)
+        #expect(!plain.isEmpty && plain.count % 8 == 0)
+        let admin = try SeccompFilter.compile(.dockerDefault, capabilities: defaults + [21])  // CAP_SYS_ADMIN
+        #expect(admin != plain)
+    }
+
+    @Test func conditionsFollowDockersRules() {
+        let host = HostFacts(goArchitecture: "amd64", kernel: [6, 1])
+        let cloneRule = SeccompRule(names: ["clone"], action: .allow,
+                                    excludes: SeccompCondition(capabilities: ["CAP_SYS_ADMIN"], architectures: ["s390x"]))
+        #expect(SeccompFilter.applies(cloneRule, host, []))
+        #expect(!SeccompFilter.applies(cloneRule, host, [21]))
+        let armOnly = SeccompRule(names: ["set_tls"], action: .allow, includes: SeccompCondition(architectures: ["arm", "arm64"]))
+        #expect(!SeccompFilter.applies(armOnly, host, []))
+        let newKernel = SeccompRule(names: ["ptrace"], action: .allow, includes: SeccompCondition(minimumKernel: [6, 2]))
+        #expect(!SeccompFilter.applies(newKernel, host, []))
+        #expect(SeccompFilter.applies(newKernel, HostFacts(goArchitecture: "amd64", kernel: [6, 18]), []))
+    }
+
+    @Test func socketRulesCoverEveryAllowedFamilyAndNoOther() {
+        let rules = DockerSeccompTable.socketRules
+        #expect(rules.first?.arguments == [SeccompArgument(index: 0, value: 12, op: .lessThan)])
+        let equal = Set(rules.dropFirst().map { $0.arguments[0].value })
+        #expect(!equal.contains(38) && !equal.contains(40) && equal.contains(39) && equal.contains(16))
+    }
+}

@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: Apache-2.0
+// The container's own cgroup, `swinit/NAME`, in each hierarchy of the
+// layout (cgroups(7)): made and limited by the host side before stage 2
+// starts, joined by stage 2 first thing (then it unshares the cgroup
+// namespace), read for OOM kills and removed by the host side when the
+// container ends. A cgroup left by a kill -9 of swinit-run is removed by the
+// next run: the state directory of the same name is no longer locked.
+import CSwinit
+import Glibc
+
+/// A container's cgroup across the hierarchies of `CgroupLayout`.
+public struct ContainerCgroup {
+    /// One directory per hierarchy, and whether it is a cgroup2 directory.
+    let directories: [(path: String, isV2: Bool)]
+    let limits: ResourceLimits
+
+    /// The parent of every container's cgroup: `swinit` below swinit-run's
+    /// own cgroup on v1 and the hybrid cgroup2 tree (so the caller's limits
+    /// still hold), at the root on a pure v2 host (v2 lets no cgroup that
+    /// holds processes, as swinit-run's own does, enable controllers below it).
+    static func parents(_ layout: CgroupLayout) -> [(path: String, isV2: Bool)] {
+        func join(_ mount: String, _ own: String) -> String {
+            (own == "/" ? mount : mount + own) + "/swinit"
+        }
+        if layout.isPureV2, let v2 = layout.v2 { return [(v2.mountPoint + "/swinit", true)] }
+        var parents = layout.v1.map { (join($0.mountPoint, $0.ownPath), false) }
+        if let v2 = layout.v2 { parents.append((join(v2.mountPoint, v2.ownPath), true)) }
+        return parents
+    }
+
+    /// Creates `swinit/NAME` in every hierarchy and writes `limits`.
+    /// - Throws: `RuntimeError` (exit 125) naming the cgroup file that could
+    ///   not be made or written, or a limit whose controller this host lacks;
+    ///   whatever was made is removed again.
+    public init(name: String, limits: ResourceLimits) throws(RuntimeError) {
+        let layout = CgroupLayout.current()
+        let parents = Self.parents(layout)
+        guard !parents.isEmpty else {
+            throw RuntimeError("create cgroup", reason: "no cgroup hierarchy is mounted under /sys/fs/cgroup")
+        }
+        var made: [(path: String, isV2: Bool)] = []
+        do throws(RuntimeError) {
+            for parent in parents {
+                if mkdir(parent.path, 0o755) != 0 && errno != EEXIST { throw RuntimeError.syscall("create cgroup", parent.path) }
+                if parent.isV2 && layout.isPureV2 { try Self.enableControllers(below: parent.path, for: limits) }
+                let path = parent.path + "/" + name
+                // EEXIST: a stale cgroup of this name that still held a dying process.
+                if mkdir(path, 0o755) != 0 && errno != EEXIST { throw RuntimeError.syscall("create cgroup", path) }
+                made.append((path, parent.isV2))
+            }
+            self.directories = made
+            self.limits = limits
+            try writeLimits(pureV2: layout.isPureV2, layout: layout)
+        } catch {
+            for directory in made { rmdir(directory.path) }
+            throw error
+        }
+    }
+
+    /// The `cgroup.procs` files stage 2 writes "0" into to join.
+    public var procsFiles: [String] { directories.map { $0.path + "/cgroup.procs" } }
+
+    /// v2: a child can use a controller only when its parent lists it in
+    /// cgroup.subtree_control; enable the ones the limits need (and that
+    /// cgroup.controllers offers) from the root down to `parent`.
+    static func enableControllers(below parent: String, for limits: ResourceLimits) throws(RuntimeError) {
+        var wanted: [String] = []
+        if limits.memoryBytes != nil { wanted.append("memory") }
+        if limits.pids != nil { wanted.append("pids") }
+        if limits.nanoCPUs != nil { wanted.append("cpu") }
+        guard !wanted.isEmpty else { return }
+        let root = String(parent.dropLast("/swinit".count))
+        let available = (readText(root + "/cgroup.controllers") ?? "").split(whereSeparator: \.isWhitespace).map(String.init)
+        for controller in wanted where !available.contains(controller) {
+            throw RuntimeError("cgroup", path: root, reason: "the \(controller) controller is not available in this cgroup2 tree")
+        }
+        let line = wanted.map { "+" + $0 }.joined(separator: " ")
+        for directory in [root, parent] {
+            try write(line, to: directory + "/cgroup.subtree_control")
+        }
+    }
+
+    /// memory.limit_in_bytes (+ memory.memsw.limit_in_bytes at twice the
+    /// limit, Docker's default swap), pids.max, cpu.cfs_quota_us with
+    /// cpu.cfs_period_us on v1; memory.max (+ memory.swap.max), pids.max and
+    /// cpu.max on v2.
+    func writeLimits(pureV2: Bool, layout: CgroupLayout) throws(RuntimeError) {
+        guard !limits.isEmpty else { return }
+        func directory(_ controller: String) throws(RuntimeError) -> String {
+            if pureV2, let v2 = directories.first(where: \.isV2) { return v2.path }
+            guard let hierarchy = layout.hierarchy(for: controller),
+                  let index = layout.v1.firstIndex(of: hierarchy) else {
+                throw RuntimeError("cgroup", reason: "no \(controller) controller is mounted (cgroup v1)")
+            }
+            return directories[index].path
+        }
+        if let bytes = limits.memoryBytes {
+            let path = try directory("memory")
+            if pureV2 {
+                try Self.write(String(bytes), to: path + "/memory.max")
+                if access(path + "/memory.swap.max", F_OK) == 0 { try Self.write(String(bytes), to: path + "/memory.swap.max") }
+            } else {
+                try Self.write(String(bytes), to: path + "/memory.limit_in_bytes")
+                if access(path + "/memory.memsw.limit_in_bytes", F_OK) == 0 {
+                    try Self.write(String(bytes * 2), to: path + "/memory.memsw.limit_in_bytes")
+                }
+            }
+        }
+        if let pids = limits.pids { try Self.write(String(pids), to: try directory("pids") + "/pids.max") }
+        if let quota = limits.cpuQuota {
+            let path = try directory("cpu")
+            if pureV2 {
+                try Self.write("\(quota) \(ResourceLimits.cpuPeriod)", to: path + "/cpu.max")
+            } else {
+                try Self.write(String(ResourceLimits.cpuPeriod), to: path + "/cpu.cfs_period_us")
+                try Self.write(String(quota), to: path + "/cpu.cfs_quota_us")
+            }
+        }
+    }
+
+    /// How many processes the kernel's OOM killer killed in the container's
+    /// memory cgroup: `oom_kill` of memory.oom_control (v1) or memory.events (v2).
+    public var outOfMemoryKills: UInt64 {
+        for directory in directories {
+            let file = directory.isV2 ? "/memory.events" : "/memory.oom_control"
+            guard let text = readText(directory.path + file) else { continue }
+            for line in text.split(separator: "\n") where line.hasPrefix("oom_kill ") {
+                return UInt64(line.dropFirst(9)) ?? 0
+            }
+        }
+        return 0
+    }
+
+    /// Removes every directory (rmdir(2)); a cgroup whose last process has
+    /// just been reaped can report EBUSY for a moment, so retry briefly.
+    public func remove() {
+        for directory in directories { Self.removeDirectory(directory.path) }
+    }
+
+    static func removeDirectory(_ path: String) {
+        for _ in 0..<200 {
+            if rmdir(path) == 0 || errno == ENOENT { return }
+            guard errno == EBUSY else { return }
+            usleep(1000)
+        }
+    }
+
+    /// Removes the container cgroups whose owner is gone: the state directory
+    /// of that name in `stateRoot` exists but nobody holds its lock, or it is
+    /// missing and the cgroup is older than a minute (a run with another
+    /// state root, or one that crashed). A cgroup with processes stays
+    /// (rmdir fails with EBUSY).
+    public static func removeStale(stateRoot: String) {
+        for parent in parents(CgroupLayout.current()) {
+            guard let directory = opendir(parent.path) else { continue }
+            defer { closedir(directory) }
+            while let entry = readdir(directory) {
+                guard entry.pointee.d_type == UInt8(DT_DIR) else { continue }
+                let name = withUnsafeBytes(of: entry.pointee.d_name) {
+                    String(cString: $0.bindMemory(to: CChar.self).baseAddress!)
+                }
+                if name == "." || name == ".." { continue }
+                let path = parent.path + "/" + name
+                if ownerIsGone(lock: stateRoot + "/" + name + "/lock", cgroup: path) { rmdir(path) }
+            }
+        }
+    }
+
+    static func ownerIsGone(lock path: String, cgroup: String) -> Bool {
+        let lock = open(path, O_RDONLY | O_CLOEXEC)
+        if lock >= 0 {
+            defer { close(lock) }
+            return flock(lock, LOCK_EX | LOCK_NB) == 0
+        }
+        var info = stat()
+        return errno == ENOENT && stat(cgroup, &info) == 0 && time(nil) - info.st_ctim.tv_sec > 60
+    }
+
+    static func write(_ value: String, to path: String) throws(RuntimeError) {
+        let fd = open(path, O_WRONLY | O_CLOEXEC)
+        if fd < 0 { throw RuntimeError.syscall("cgroup: open", path) }
+        defer { close(fd) }
+        let count = value.withCString { text in retryingOnInterrupt { Glibc.write(fd, text, strlen(text)) } }
+        if count < 0 { throw RuntimeError.syscall("cgroup: write \(value) to", path) }
+    }
+
+    /// Stage 2: moves the calling process into the container's cgroup (writes
+    /// 0 to each `cgroup.procs`), then into a new cgroup namespace rooted
+    /// there (unshare(CLONE_NEWCGROUP)), so /proc/self/cgroup shows `/`.
+    static func join(_ procsFiles: [String]) throws(RuntimeError) {
+        guard !procsFiles.isEmpty else { return }
+        for file in procsFiles { try write("0", to: file) }
+        if swinit_unshare(0x0200_0000) != 0 {  // CLONE_NEWCGROUP
+            throw RuntimeError.syscall("unshare", "cgroup") }
+    }
+}

@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: Apache-2.0
+// `--security-opt seccomp=PROFILE.json`: Docker's / the OCI runtime spec's
+// seccomp profile format, read once with Foundation's JSON decoder into the
+// typed SeccompProfile. Unknown keys (comment, flags, listenerPath…) are
+// ignored; unknown syscall names are kept and skipped when the filter is
+// built, as runc does, so one profile serves kernels old and new.
+import Foundation
+import Glibc
+import SwinitRuntime
+
+enum SeccompProfileFile {
+    /// Reads and validates the profile at `path`.
+    /// - Throws: `RuntimeError` "seccomp profile PATH: reason" (exit 125).
+    static func load(_ path: String) throws(RuntimeError) -> SeccompProfile {
+        // open(2) first, for the errno of a missing or unreadable file.
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 { throw RuntimeError.syscall("seccomp profile", path) }
+        close(fd)
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw RuntimeError("seccomp profile", path: path, reason: "cannot be read")
+        }
+        do {
+            let file = try JSONDecoder().decode(FileProfile.self, from: data)
+            return try file.profile()
+        } catch let error as ProfileError {
+            throw RuntimeError("seccomp profile", path: path, reason: error.message)
+        } catch let error as DecodingError {
+            throw RuntimeError("seccomp profile", path: path, reason: describe(error))
+        } catch {
+            throw RuntimeError("seccomp profile", path: path, reason: "not JSON")
+        }
+    }
+
+    struct ProfileError: Error { var message: String }
+
+    static func describe(_ error: DecodingError) -> String {
+        func at(_ path: [CodingKey]) -> String {
+            path.map { $0.intValue.map { "[\($0)]" } ?? "." + $0.stringValue }.joined().drop { $0 == "." }.description
+        }
+        switch error {
+        case .typeMismatch(_, let context), .valueNotFound(_, let context):
+            return "\(at(context.codingPath)): \(context.debugDescription.lowercased().replacingOccurrences(of: ".", with: ""))"
+        case .keyNotFound(let key, let context):
+            let place = at(context.codingPath)
+            return (place.isEmpty ? "" : place + ": ") + "missing \(key.stringValue)"
+        case .dataCorrupted(let context):
+            return context.codingPath.isEmpty ? "not valid JSON" : "\(at(context.codingPath)): invalid value"
+        @unknown default:
+            return "not a seccomp profile"
+        }
+    }
+
+    struct FileProfile: Decodable {
+        var defaultAction: String
+        var defaultErrnoRet: UInt32?
+        var architectures: [String]?
+        var archMap: [ArchitectureEntry]?
+        var syscalls: [FileRule]?
+
+        func profile() throws -> SeccompProfile {
+            var profile = SeccompProfile(defaultAction: try action(defaultAction, errno: defaultErrnoRet, at: "defaultAction"))
+            profile.architectures = architectures ?? []
+            for entry in archMap ?? [] { profile.architectureMap[entry.architecture] = entry.subArchitectures ?? [] }
+            for (index, rule) in (syscalls ?? []).enumerated() {
+                profile.rules.append(try rule.rule(at: "syscalls[\(index)]"))
+            }
+            return profile
+        }
+    }
+
+    struct ArchitectureEntry: Decodable {
+        var architecture: String
+        var subArchitectures: [String]?
+    }
+
+    struct FileRule: Decodable {
+        var names: [String]?
+        var name: String?
+        var action: String
+        var errnoRet: UInt32?
+        var args: [FileArgument]?
+        var includes: FileCondition?
+        var excludes: FileCondition?
+
+        func rule(at place: String) throws -> SeccompRule {
+            let all = (names ?? []) + (name.map { [$0] } ?? [])
+            guard !all.isEmpty else { throw ProfileError(message: "\(place): no syscall names") }
+            var arguments: [SeccompArgument] = []
+            for (index, argument) in (args ?? []).enumerated() {
+                let position = "\(place).args[\(index)]"
+                guard argument.index <= 5 else { throw ProfileError(message: "\(position): index \(argument.index) is not 0-5") }
+                guard let op = SeccompOperator(rawValue: argument.op) else {
+                    throw ProfileError(message: "\(position): unknown op \(argument.op)")
+                }
+                arguments.append(SeccompArgument(index: argument.index, value: argument.value,
+                                                 valueTwo: argument.valueTwo ?? 0, op: op))
+            }
+            return SeccompRule(names: all, action: try SeccompProfileFile.action(action, errno: errnoRet, at: "\(place).action"),
+                               arguments: arguments,
+                               includes: try includes?.condition(at: "\(place).includes") ?? SeccompCondition(),
+                               excludes: try excludes?.condition(at: "\(place).excludes") ?? SeccompCondition())
+        }
+    }
+
+    struct FileArgument: Decodable {
+        var index: UInt32
+        var value: UInt64
+        var valueTwo: UInt64?
+        var op: String
+    }
+
+    struct FileCondition: Decodable {
+        var caps: [String]?
+        var arches: [String]?
+        var minKernel: String?
+
+        func condition(at place: String) throws -> SeccompCondition {
+            var kernel: [Int]?
+            if let minKernel {
+                let parts = minKernel.split(separator: ".").map { Int($0) }
+                guard (1...2).contains(parts.count), parts.allSatisfy({ $0 != nil }) else {
+                    throw ProfileError(message: "\(place).minKernel: expected MAJOR.MINOR, got \(minKernel)")
+                }
+                kernel = parts.compactMap { $0 } + (parts.count == 1 ? [0] : [])
+            }
+            return SeccompCondition(capabilities: caps ?? [], architectures: arches ?? [], minimumKernel: kernel)
+        }
+    }
+
+    /// `SCMP_ACT_*` → SeccompAction; ERRNO and TRACE take `errno` (default EPERM).
+    static func action(_ name: String, errno: UInt32?, at place: String) throws -> SeccompAction {
+        switch name {
+        case "SCMP_ACT_ALLOW": return .allow
+        case "SCMP_ACT_ERRNO": return .errno(errno ?? UInt32(EPERM))
+        case "SCMP_ACT_KILL", "SCMP_ACT_KILL_THREAD": return .killThread
+        case "SCMP_ACT_KILL_PROCESS": return .killProcess
+        case "SCMP_ACT_TRAP": return .trap
+        case "SCMP_ACT_TRACE": return .trace(errno ?? UInt32(EPERM))
+        case "SCMP_ACT_LOG": return .log
+        case "SCMP_ACT_NOTIFY": throw ProfileError(message: "\(place): SCMP_ACT_NOTIFY needs a seccomp agent, which swinit-run does not have")
+        default: throw ProfileError(message: "\(place): unknown action \(name)")
+        }
+    }
+}

@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: Apache-2.0
+// Cgroups through the real binary: every container gets `swinit/NAME` in
+// each hierarchy (this host: v1 memory, pids, cpu and the hybrid cgroup2
+// `unified` tree) and a cgroup namespace; limits land in the cgroup files;
+// an OOM kill is reported with 137; a fork bomb stops at --pids-limit; the
+// cgroup is gone after the run and after a kill -9 and the next run.
+import Foundation
+import Testing
+
+/// The host directories of container `name`'s cgroup, by hierarchy
+/// (`memory`, `pids`, `cpu`, `unified`), from this process's own cgroups
+/// (swinit-run nests below its caller's cgroup on v1 and the hybrid tree).
+func containerCgroups(_ name: String) -> [String: String] {
+    if FileManager.default.fileExists(atPath: "/sys/fs/cgroup/cgroup.controllers") {
+        return ["unified": "/sys/fs/cgroup/swinit/\(name)"]
+    }
+    let own = ((try? String(contentsOfFile: "/proc/self/cgroup", encoding: .utf8)) ?? "").split(separator: "\n")
+    var paths: [String: String] = [:]
+    for line in own {
+        let fields = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
+        guard fields.count == 3 else { continue }
+        let key = fields[1].isEmpty ? "unified" : fields[1]
+        guard ["memory", "pids", "cpu", "unified"].contains(key) else { continue }
+        let mount = "/sys/fs/cgroup/" + key
+        guard FileManager.default.fileExists(atPath: mount) else { continue }
+        paths[key] = mount + (fields[2] == "/" ? "" : fields[2]) + "/swinit/\(name)"
+    }
+    return paths
+}
+
+func readFile(_ path: String) -> String {
+    ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+}
+
+@Suite(.enabled(if: isRoot, "needs root: namespaces, mounts and cgroups"), .timeLimit(.minutes(2)))
+struct CgroupTests {
+    let harness = Harness.shared
+    var probe: [String] { ["-v", harness.packageRoot + "/.build/static:/probe:ro"] }
+
+    @Test func everyContainerHasItsOwnCgroupAndNamespaceAndItIsRemoved() throws {
+        let name = "cgroup-own-\(getpid())"
+        let container = try Container(rootfs + ["--name", name, "--", "sh", "-c", "cat /proc/self/cgroup; echo ready; sleep 0.5"])
+        #expect(container.waitForOutput("ready"))
+        let paths = containerCgroups(name)
+        #expect(!paths.isEmpty)
+        let inside = descendants(of: container.pid).map(String.init)
+        for (kind, path) in paths {
+            let members = readFile(path + "/cgroup.procs").split(separator: "\n").map(String.init)
+            #expect(!members.isEmpty && members.allSatisfy(inside.contains), "\(kind) \(path): \(members) vs \(inside)")
+        }
+        let result = container.finish()
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").dropLast()
+        #expect(!lines.isEmpty)
+        for line in lines { #expect(line.hasSuffix(":/"), "/proc/self/cgroup inside: \(line)") }
+        for (kind, path) in paths { #expect(!FileManager.default.fileExists(atPath: path), "\(kind) \(path) left behind") }
+    }
+
+    @Test func limitsAreWrittenToTheCgroupFiles() throws {
+        let name = "cgroup-limits-\(getpid())"
+        let container = try Container(rootfs + ["--name", name, "--memory", "64m", "--pids-limit", "50", "--cpus", "1.5",
+                                                "--", "sh", "-c", "echo ready; sleep 0.5"])
+        #expect(container.waitForOutput("ready"))
+        let paths = containerCgroups(name)
+        if let memory = paths["memory"], let pids = paths["pids"], let cpu = paths["cpu"] {
+            #expect(readFile(memory + "/memory.limit_in_bytes") == "67108864")
+            #expect(readFile(pids + "/pids.max") == "50")
+            #expect(readFile(cpu + "/cpu.cfs_quota_us") == "150000")
+            #expect(readFile(cpu + "/cpu.cfs_period_us") == "100000")
+        } else if let v2 = paths["unified"] {
+            #expect(readFile(v2 + "/memory.max") == "67108864")
+            #expect(readFile(v2 + "/pids.max") == "50")
+            #expect(readFile(v2 + "/cpu.max") == "150000 100000")
+        }
+        #expect(container.finish().status == 0)
+    }
+
+    @Test(arguments: [[], ["--no-init"]])
+    func anOutOfMemoryKillIsReportedWith137(initOption: [String]) throws {
+        let result = try run(rootfs + probe + initOption + ["--memory", "64m", "--", "/probe/swinit-probe", "allocate", "512"])
+        #expect(result.status == 137)
+        #expect(result.stderr.hasSuffix("swinit-run: container killed: out of memory (limit 64 MiB)\n"), "\(result.stderr)")
+        #expect(!result.stdout.contains("allocated"))
+        // The same allocation without a limit succeeds: the limit made the difference.
+        let free = try run(rootfs + probe + initOption + ["--", "/probe/swinit-probe", "allocate", "128"])
+        #expect(free.status == 0 && free.stdout == "allocated: 128 MiB\n", "\(free.stderr)")
+    }
+
+    /// 50 tasks in all: swinit, the probe and 48 forks.
+    @Test func aForkBombStopsAtThePidsLimit() throws {
+        let bomb = try run(rootfs + probe + ["--pids-limit", "50", "--", "/probe/swinit-probe", "fork-bomb", "400"], timeout: 30)
+        #expect(bomb.status == 0, "\(bomb.stderr)")
+        #expect(bomb.stdout == "forks: 48 of 400 (Resource temporarily unavailable)\n")
+        let free = try run(rootfs + probe + ["--", "/probe/swinit-probe", "fork-bomb", "100"], timeout: 30)
+        #expect(free.stdout == "forks: 100 of 100 (no error)\n", "\(free.stderr)")
+    }
+
+    @Test func aCgroupLeftByKillNineIsRemovedByTheNextRun() throws {
+        let name = "cgroup-kill9-\(getpid())"
+        let container = try Container(rootfs + ["--name", name, "--memory", "64m", "--", "sh", "-c", "echo ready; sleep 30"])
+        #expect(container.waitForOutput("ready"))
+        let inside = descendants(of: container.pid)
+        kill(container.pid, SIGKILL)
+        _ = container.finish()
+        let deadline = Date().addingTimeInterval(2)
+        while inside.contains(where: { processState($0).map { $0 != "Z" } ?? false }) && Date() < deadline { usleep(10_000) }
+        let paths = containerCgroups(name)
+        for (kind, path) in paths { #expect(FileManager.default.fileExists(atPath: path), "\(kind): kill -9 left nothing to clean?") }
+        let next = try run(rootfs + ["--", "true"])
+        #expect(next.status == 0, "\(next.stderr)")
+        for (kind, path) in paths { #expect(!FileManager.default.fileExists(atPath: path), "\(kind) \(path) still there") }
+    }
+
+    @Test(arguments: [
+        ["--memory", "1k"], ["--memory", "lots"], ["--memory", "-5m"], ["--cpus", "0.001"], ["--cpus", "1000"],
+        ["--cpus", "x"], ["--cpus", "1.0000000001"],
+    ])
+    func badLimitsAreUsageErrors(option: [String]) throws {
+        let result = try run(rootfs + option + ["--", "true"])
+        #expect(result.status == 64, "\(option): \(result.stderr)")
+        #expect(result.stderr.contains(option[0]), "\(result.stderr)")
+    }
+}
