@@ -45,11 +45,18 @@ struct CgroupLayout: Equatable {
             ownPaths[String(fields[1])] = String(fields[2])
         }
         var layout = CgroupLayout()
-        for line in mountinfo.split(separator: "\n") {
-            // ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPEROPTIONS
-            let fields = line.split(separator: " ").map(String.init)
-            guard let dash = fields.firstIndex(of: "-"), dash >= 5, dash + 3 < fields.count else { continue }
-            let root = unescape(fields[3]), mountPoint = unescape(fields[4])
+        // ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPEROPTIONS
+        let mounts = mountinfo.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+            .filter { fields in fields.firstIndex(of: "-").map { $0 >= 5 && $0 + 3 < fields.count } ?? false }
+        let mountPoints = mounts.map { unescape($0[4]) }
+        for (index, fields) in mounts.enumerated() {
+            let dash = fields.firstIndex(of: "-")!
+            let root = unescape(fields[3]), mountPoint = mountPoints[index]
+            // A later mount on or above this one hides it (cgroup2 mounted over
+            // /sys/fs/cgroup in a private mount namespace hides the v1 trees).
+            if mountPoints[(index + 1)...].contains(where: { mountPoint == $0 || mountPoint.hasPrefix($0 == "/" ? "/" : $0 + "/") }) {
+                continue
+            }
             switch fields[dash + 1] {
             case "cgroup2":
                 guard layout.v2 == nil, let own = ownPaths[""] else { continue }

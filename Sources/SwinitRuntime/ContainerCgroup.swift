@@ -184,13 +184,29 @@ public struct ContainerCgroup {
         if count < 0 { throw RuntimeError.syscall("cgroup: write \(value) to", path) }
     }
 
-    /// Stage 2: moves the calling process into the container's cgroup (writes
-    /// 0 to each `cgroup.procs`), then into a new cgroup namespace rooted
-    /// there (unshare(CLONE_NEWCGROUP)), so /proc/self/cgroup shows `/`.
-    static func join(_ procsFiles: [String]) throws(RuntimeError) {
-        guard !procsFiles.isEmpty else { return }
-        for file in procsFiles { try write("0", to: file) }
-        if swinit_unshare(0x0200_0000) != 0 {  // CLONE_NEWCGROUP
-            throw RuntimeError.syscall("unshare", "cgroup") }
+    /// Stage 2's end of the pipe on which the host says "joined": it closes
+    /// its end once stage 2 is in every cgroup (posix_spawn dup2s it here).
+    static let joinDescriptor: Int32 = 5
+
+    /// Host side: moves stage 2 (`pid`) into every cgroup.procs file, then
+    /// closes `joinedPipe` to release it. Moving a process takes the kernel's
+    /// cgroup_threadgroup_rwsem for writing, which waits out an RCU grace
+    /// period (5-15 ms here) unless another move happened just before; done
+    /// from the host while stage 2 builds the root, that wait costs nothing.
+    /// - Throws: `RuntimeError` naming the cgroup.procs file that refused.
+    func add(_ pid: pid_t) throws(RuntimeError) {
+        for file in procsFiles { try Self.write(String(pid), to: file) }
+    }
+
+    /// Stage 2: waits until the host has moved it into the container's
+    /// cgroup (end of file on `joinDescriptor`), then unshares the cgroup
+    /// namespace (unshare(CLONE_NEWCGROUP)) so it is rooted there and
+    /// /proc/self/cgroup shows `/`. Needs CAP_SYS_ADMIN: before the drop.
+    static func awaitJoin() throws(RuntimeError) {
+        var byte: UInt8 = 0
+        let count = retryingOnInterrupt { read(joinDescriptor, &byte, 1) }
+        close(joinDescriptor)
+        guard count == 0 else { throw RuntimeError("join cgroup", reason: "the host did not move stage 2") }
+        if swinit_unshare(0x0200_0000) != 0 { throw RuntimeError.syscall("unshare", "cgroup") }  // CLONE_NEWCGROUP
     }
 }

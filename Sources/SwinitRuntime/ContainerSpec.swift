@@ -59,8 +59,9 @@ public struct ContainerSpec: Equatable, Sendable {
     public var seccompFilter: [UInt8]?
     /// Memory, pids and CPU limits of the container's cgroup.
     public var limits = ResourceLimits()
-    /// The `cgroup.procs` files stage 2 writes itself into before it
-    /// unshares the cgroup namespace (set by `Launcher`).
+    /// The container cgroup's `cgroup.procs` files (set by `Launcher`, which
+    /// moves stage 2 into them); when not empty, stage 2 waits for that and
+    /// unshares the cgroup namespace.
     public var cgroupProcs: [String] = []
 
     public init() {}

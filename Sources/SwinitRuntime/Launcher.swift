@@ -23,7 +23,7 @@ public enum Launcher {
         do throws(RuntimeError) {
             cgroup = try ContainerCgroup(name: name, limits: spec.limits)
             spec.cgroupProcs = cgroup?.procsFiles ?? []
-            let status = try spawnAndWait(spec, signals: signals)
+            let status = try spawnAndWait(spec, signals: signals, cgroup: cgroup)
             if let cgroup { try OutOfMemoryReport.check(status: status, cgroup: cgroup, limits: spec.limits) }
             result = .success(status)
         } catch {
@@ -36,7 +36,8 @@ public enum Launcher {
 
     /// unshare(CLONE_NEWPID), then posix_spawn(3) of `/proc/self/exe` as stage
     /// 2, which thereby is PID 1 of the new namespace; then relay and wait.
-    static func spawnAndWait(_ spec: ContainerSpec, signals: borrowing SignalRelay) throws(RuntimeError) -> Int32 {
+    static func spawnAndWait(_ spec: ContainerSpec, signals: borrowing SignalRelay,
+                             cgroup: ContainerCgroup? = nil) throws(RuntimeError) -> Int32 {
         var pipeEnds: [Int32] = [-1, -1]
         try check("pipe2") { swinit_run_pipe2(&pipeEnds, O_CLOEXEC) }
         let readEnd = pipeEnds[0]
@@ -44,19 +45,38 @@ public enum Launcher {
         defer { close(readEnd) }
         // Our copy of the write end must be gone, or the pipe never reads EOF.
         defer { if writeEnd >= 0 { close(writeEnd) } }
+        // The "joined" pipe: stage 2 reads its end until we have moved it into the cgroup.
+        var joined: [Int32] = [-1, -1]
+        if cgroup != nil { try check("pipe2") { swinit_run_pipe2(&joined, O_CLOEXEC) } }
+        defer { for fd in joined where fd >= 0 { close(fd) } }
         try Namespaces.pid.unshare()
-        let pid = try spawnStage2(spec, errorPipe: writeEnd)
+        let pid = try spawnStage2(spec, errorPipe: writeEnd, joinedPipe: joined[0])
         close(writeEnd)
         writeEnd = -1
+        if let cgroup {
+            do throws(RuntimeError) {
+                try cgroup.add(pid)
+            } catch {
+                // Stage 2 may have failed first (then it is gone: ESRCH); its report wins.
+                kill(pid, SIGKILL)
+                _ = waitFor(pid)
+                var report: [UInt8] = []
+                while readReport(readEnd, into: &report) {}
+                throw ErrorPipe.decode(report) ?? error
+            }
+            close(joined[1])
+            joined[1] = -1
+        }
         return try relay(signals: signals, to: pid, errorPipe: readEnd)
     }
 
-    static func spawnStage2(_ spec: ContainerSpec, errorPipe: Int32) throws(RuntimeError) -> pid_t {
+    static func spawnStage2(_ spec: ContainerSpec, errorPipe: Int32, joinedPipe: Int32 = -1) throws(RuntimeError) -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         // dup2 onto fd 3 clears CLOEXEC there; stage 2 sets it again at once.
         posix_spawn_file_actions_adddup2(&actions, errorPipe, ErrorPipe.stage2Descriptor)
+        if joinedPipe >= 0 { posix_spawn_file_actions_adddup2(&actions, joinedPipe, ContainerCgroup.joinDescriptor) }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }

@@ -19,7 +19,7 @@ enum SeccompFilterCache {
     /// architectures and every rule that applies.
     static func key(defaultAction: SeccompAction, architectures: [String], rules: [SeccompRule]) -> String {
         let version = seccomp_version().pointee
-        var text = "swinit-seccomp 1 libseccomp \(version.major).\(version.minor).\(version.micro) "
+        var text = "swinit-seccomp 2 libseccomp \(version.major).\(version.minor).\(version.micro) "
         text += "native \(seccomp_arch_native()) default \(SeccompFilter.rawAction(defaultAction)) "
         text += "arches \(architectures.joined(separator: ","))\n"
         for rule in rules {

@@ -4,7 +4,7 @@
 // typed SeccompProfile. Unknown keys (comment, flags, listenerPath…) are
 // ignored; unknown syscall names are kept and skipped when the filter is
 // built, as runc does, so one profile serves kernels old and new.
-import Foundation
+import FoundationEssentials
 import Glibc
 import SwinitRuntime
 
@@ -39,7 +39,7 @@ enum SeccompProfileFile {
         }
         switch error {
         case .typeMismatch(_, let context), .valueNotFound(_, let context):
-            return "\(at(context.codingPath)): \(context.debugDescription.lowercased().replacingOccurrences(of: ".", with: ""))"
+            return "\(at(context.codingPath)): \(context.debugDescription.lowercased().filter { $0 != "." })"
         case .keyNotFound(let key, let context):
             let place = at(context.codingPath)
             return (place.isEmpty ? "" : place + ": ") + "missing \(key.stringValue)"

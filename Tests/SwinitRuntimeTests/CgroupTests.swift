@@ -111,6 +111,40 @@ struct CgroupTests {
         for (kind, path) in paths { #expect(!FileManager.default.fileExists(atPath: path), "\(kind) \(path) still there") }
     }
 
+    /// The pure cgroup v2 code path, as far as this host allows: in a private
+    /// mount namespace with cgroup2 mounted over /sys/fs/cgroup (the v1
+    /// trees hidden), swinit-run makes /sys/fs/cgroup/swinit/NAME, moves the
+    /// container there, roots its cgroup namespace there and removes it; a
+    /// limit whose controller the v2 tree lacks is one clear error.
+    @Test func thePureV2PathCreatesMovesNamespacesAndRemoves() throws {
+        guard FileManager.default.fileExists(atPath: "/sys/fs/cgroup/unified") else { return }
+        let name = "cgroup-v2-\(getpid())"
+        let script = """
+            mount -t cgroup2 none /sys/fs/cgroup || exit 99
+            "$0" --init "$1" --rootfs "$2" --name "$3" -- sh -c 'cat /proc/self/cgroup; echo ready; sleep 0.3' &
+            for i in $(seq 100); do [ -e /sys/fs/cgroup/swinit/$3/cgroup.procs ] && break; sleep 0.02; done
+            sleep 0.1; echo "members $(wc -l < /sys/fs/cgroup/swinit/$3/cgroup.procs)"
+            wait $!; echo "status $?"; [ -e /sys/fs/cgroup/swinit/$3 ] && echo left || echo removed
+            "$0" --init "$1" --rootfs "$2" --memory 64m -- true; echo "memory status $?"
+            """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
+        process.arguments = ["--mount", "--propagation", "private", "sh", "-c", script,
+                             harness.swinitRun, harness.swinit, harness.base, name]
+        let output = Pipe(), errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        process.waitUntilExit()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let cgroupLines = text.components(separatedBy: "ready\n")[0].split(separator: "\n")
+        #expect(cgroupLines.contains("0::/") && cgroupLines.allSatisfy { $0.hasSuffix(":/") }, "\(text) \(stderr)")
+        #expect(text.contains("members 2\n"), "swinit and sh: \(text)")
+        #expect(text.contains("status 0\nremoved\nmemory status 125\n"), "\(text)")
+        #expect(stderr.contains("swinit-run: cgroup /sys/fs/cgroup: the memory controller is not available"), "\(stderr)")
+    }
+
     @Test(arguments: [
         ["--memory", "1k"], ["--memory", "lots"], ["--memory", "-5m"], ["--cpus", "0.001"], ["--cpus", "1000"],
         ["--cpus", "x"], ["--cpus", "1.0000000001"],

@@ -174,6 +174,13 @@ import Testing
         #expect(ContainerCgroup.parents(layout).map(\.path) == ["/sys/fs/cgroup/swinit"])
     }
 
+    @Test func cgroup2MountedOverTheV1TreesHidesThem() {
+        let layout = CgroupLayout.parse(
+            mountinfo: Self.hybrid + "\n90 31 0:38 / /sys/fs/cgroup rw,relatime - cgroup2 none rw\n", cgroups: Self.hybridSelf)
+        #expect(layout.isPureV2)
+        #expect(layout.v2?.mountPoint == "/sys/fs/cgroup")
+    }
+
     @Test func mountPointsWithSpacesAreUnescaped() {
         #expect(CgroupLayout.unescape("/a\\040b") == "/a b")
     }
