@@ -1,30 +1,43 @@
 // SPDX-License-Identifier: Apache-2.0
-// The container's own cgroup, `swinit/NAME`, in each hierarchy of the
-// layout (cgroups(7)): made and limited by the host side before stage 2
-// starts, joined by stage 2 first thing (then it unshares the cgroup
-// namespace), read for OOM kills and removed by the host side when the
-// container ends. A cgroup left by a kill -9 of swinit-run is removed by the
+// The container's own cgroup, `swinit/NAME` (cgroups(7)): made and limited
+// by the host side before stage 2 starts; stage 2 is born into its cgroup2
+// directory (clone3 CLONE_INTO_CGROUP) and moved by the host into the v1
+// ones; it then unshares the cgroup namespace. Read for OOM kills and
+// removed by the host side when the container ends. A cgroup left by a kill -9 of swinit-run is removed by the
 // next run: the state directory of the same name is no longer locked.
 import CSwinit
 import Glibc
 
 /// A container's cgroup across the hierarchies of `CgroupLayout`.
 public struct ContainerCgroup {
-    /// One directory per hierarchy, and whether it is a cgroup2 directory.
-    let directories: [(path: String, isV2: Bool)]
-    let limits: ResourceLimits
+    /// One cgroup directory: its path, the v1 controllers of its hierarchy
+    /// (empty for cgroup2).
+    struct Directory {
+        var path: String
+        var controllers: [String]
+        var isV2: Bool { controllers.isEmpty }
+    }
 
-    /// The parent of every container's cgroup: `swinit` below swinit-run's
-    /// own cgroup on v1 and the hybrid cgroup2 tree (so the caller's limits
-    /// still hold), at the root on a pure v2 host (v2 lets no cgroup that
-    /// holds processes, as swinit-run's own does, enable controllers below it).
-    static func parents(_ layout: CgroupLayout) -> [(path: String, isV2: Bool)] {
+    let directories: [Directory]
+    let limits: ResourceLimits
+    let isPureV2: Bool
+
+    /// The parents the container's cgroup is made in: `swinit` below
+    /// swinit-run's own cgroup on v1 and the hybrid cgroup2 tree (so the
+    /// caller's limits still hold), at the root on a pure v2 host (v2 lets no
+    /// cgroup that holds processes, as swinit-run's own does, enable
+    /// controllers below it). With a cgroup2 tree, the v1 hierarchies are
+    /// used only for the limits asked for: a move into a v1 cgroup costs an
+    /// RCU grace period, being born into the cgroup2 one costs nothing.
+    static func parents(_ layout: CgroupLayout, limits: ResourceLimits) -> [Directory] {
         func join(_ mount: String, _ own: String) -> String {
             (own == "/" ? mount : mount + own) + "/swinit"
         }
-        if layout.isPureV2, let v2 = layout.v2 { return [(v2.mountPoint + "/swinit", true)] }
-        var parents = layout.v1.map { (join($0.mountPoint, $0.ownPath), false) }
-        if let v2 = layout.v2 { parents.append((join(v2.mountPoint, v2.ownPath), true)) }
+        if layout.isPureV2, let v2 = layout.v2 { return [Directory(path: v2.mountPoint + "/swinit", controllers: [])] }
+        let needed = limits.controllers
+        let v1 = layout.v1.filter { layout.v2 == nil || $0.controllers.contains(where: needed.contains) }
+        var parents = v1.map { Directory(path: join($0.mountPoint, $0.ownPath), controllers: $0.controllers) }
+        if let v2 = layout.v2 { parents.append(Directory(path: join(v2.mountPoint, v2.ownPath), controllers: [])) }
         return parents
     }
 
@@ -34,11 +47,11 @@ public struct ContainerCgroup {
     ///   whatever was made is removed again.
     public init(name: String, limits: ResourceLimits) throws(RuntimeError) {
         let layout = CgroupLayout.current()
-        let parents = Self.parents(layout)
+        let parents = Self.parents(layout, limits: limits)
         guard !parents.isEmpty else {
             throw RuntimeError("create cgroup", reason: "no cgroup hierarchy is mounted under /sys/fs/cgroup")
         }
-        var made: [(path: String, isV2: Bool)] = []
+        var made: [Directory] = []
         do throws(RuntimeError) {
             for parent in parents {
                 if mkdir(parent.path, 0o755) != 0 && errno != EEXIST { throw RuntimeError.syscall("create cgroup", parent.path) }
@@ -46,28 +59,26 @@ public struct ContainerCgroup {
                 let path = parent.path + "/" + name
                 // EEXIST: a stale cgroup of this name that still held a dying process.
                 if mkdir(path, 0o755) != 0 && errno != EEXIST { throw RuntimeError.syscall("create cgroup", path) }
-                made.append((path, parent.isV2))
+                made.append(Directory(path: path, controllers: parent.controllers))
             }
             self.directories = made
             self.limits = limits
-            try writeLimits(pureV2: layout.isPureV2, layout: layout)
+            self.isPureV2 = layout.isPureV2
+            try writeLimits()
         } catch {
             for directory in made { rmdir(directory.path) }
             throw error
         }
     }
 
-    /// The `cgroup.procs` files stage 2 writes "0" into to join.
-    public var procsFiles: [String] { directories.map { $0.path + "/cgroup.procs" } }
+    /// The cgroup2 directory stage 2 can be born into, if there is one.
+    public var v2Directory: String? { directories.first(where: \.isV2)?.path }
 
     /// v2: a child can use a controller only when its parent lists it in
     /// cgroup.subtree_control; enable the ones the limits need (and that
     /// cgroup.controllers offers) from the root down to `parent`.
     static func enableControllers(below parent: String, for limits: ResourceLimits) throws(RuntimeError) {
-        var wanted: [String] = []
-        if limits.memoryBytes != nil { wanted.append("memory") }
-        if limits.pids != nil { wanted.append("pids") }
-        if limits.nanoCPUs != nil { wanted.append("cpu") }
+        let wanted = limits.controllers
         guard !wanted.isEmpty else { return }
         let root = String(parent.dropLast("/swinit".count))
         let available = (readText(root + "/cgroup.controllers") ?? "").split(whereSeparator: \.isWhitespace).map(String.init)
@@ -84,15 +95,15 @@ public struct ContainerCgroup {
     /// limit, Docker's default swap), pids.max, cpu.cfs_quota_us with
     /// cpu.cfs_period_us on v1; memory.max (+ memory.swap.max), pids.max and
     /// cpu.max on v2.
-    func writeLimits(pureV2: Bool, layout: CgroupLayout) throws(RuntimeError) {
+    func writeLimits() throws(RuntimeError) {
         guard !limits.isEmpty else { return }
+        let pureV2 = isPureV2
         func directory(_ controller: String) throws(RuntimeError) -> String {
-            if pureV2, let v2 = directories.first(where: \.isV2) { return v2.path }
-            guard let hierarchy = layout.hierarchy(for: controller),
-                  let index = layout.v1.firstIndex(of: hierarchy) else {
+            if pureV2, let v2 = v2Directory { return v2 }
+            guard let directory = directories.first(where: { $0.controllers.contains(controller) }) else {
                 throw RuntimeError("cgroup", reason: "no \(controller) controller is mounted (cgroup v1)")
             }
-            return directories[index].path
+            return directory.path
         }
         if let bytes = limits.memoryBytes {
             let path = try directory("memory")
@@ -151,7 +162,9 @@ public struct ContainerCgroup {
     /// state root, or one that crashed). A cgroup with processes stays
     /// (rmdir fails with EBUSY).
     public static func removeStale(stateRoot: String) {
-        for parent in parents(CgroupLayout.current()) {
+        let layout = CgroupLayout.current()
+        // Every hierarchy a container may have used, whatever its limits were.
+        for parent in parents(layout, limits: ResourceLimits(memoryBytes: 1, pids: 1, nanoCPUs: 1)) {
             guard let directory = opendir(parent.path) else { continue }
             defer { closedir(directory) }
             while let entry = readdir(directory) {
@@ -188,14 +201,16 @@ public struct ContainerCgroup {
     /// its end once stage 2 is in every cgroup (posix_spawn dup2s it here).
     static let joinDescriptor: Int32 = 5
 
-    /// Host side: moves stage 2 (`pid`) into every cgroup.procs file, then
-    /// closes `joinedPipe` to release it. Moving a process takes the kernel's
+    /// Host side: moves stage 2 (`pid`) into the cgroups it was not born
+    /// into (writes cgroup.procs). A move takes the kernel's
     /// cgroup_threadgroup_rwsem for writing, which waits out an RCU grace
-    /// period (5-15 ms here) unless another move happened just before; done
-    /// from the host while stage 2 builds the root, that wait costs nothing.
+    /// period (5-15 ms here) unless another move happened just before; the
+    /// host does it while stage 2 builds the root.
     /// - Throws: `RuntimeError` naming the cgroup.procs file that refused.
-    func add(_ pid: pid_t) throws(RuntimeError) {
-        for file in procsFiles { try Self.write(String(pid), to: file) }
+    func add(_ pid: pid_t, bornInV2: Bool) throws(RuntimeError) {
+        for directory in directories where !(bornInV2 && directory.isV2) {
+            try Self.write(String(pid), to: directory.path + "/cgroup.procs")
+        }
     }
 
     /// Stage 2: waits until the host has moved it into the container's

@@ -59,10 +59,9 @@ public struct ContainerSpec: Equatable, Sendable {
     public var seccompFilter: [UInt8]?
     /// Memory, pids and CPU limits of the container's cgroup.
     public var limits = ResourceLimits()
-    /// The container cgroup's `cgroup.procs` files (set by `Launcher`, which
-    /// moves stage 2 into them); when not empty, stage 2 waits for that and
-    /// unshares the cgroup namespace.
-    public var cgroupProcs: [String] = []
+    /// The container has its own cgroup (set by `Launcher`): stage 2 waits
+    /// until the host has moved it in, then unshares the cgroup namespace.
+    public var cgroupNamespace = false
 
     public init() {}
 

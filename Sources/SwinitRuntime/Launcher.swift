@@ -22,7 +22,7 @@ public enum Launcher {
         var cgroup: ContainerCgroup?
         do throws(RuntimeError) {
             cgroup = try ContainerCgroup(name: name, limits: spec.limits)
-            spec.cgroupProcs = cgroup?.procsFiles ?? []
+            spec.cgroupNamespace = true
             let status = try spawnAndWait(spec, signals: signals, cgroup: cgroup)
             if let cgroup { try OutOfMemoryReport.check(status: status, cgroup: cgroup, limits: spec.limits) }
             result = .success(status)
@@ -50,12 +50,14 @@ public enum Launcher {
         if cgroup != nil { try check("pipe2") { swinit_run_pipe2(&joined, O_CLOEXEC) } }
         defer { for fd in joined where fd >= 0 { close(fd) } }
         try Namespaces.pid.unshare()
-        let pid = try spawnStage2(spec, errorPipe: writeEnd, joinedPipe: joined[0])
+        var bornInV2 = false
+        let pid = try spawnStage2(spec, errorPipe: writeEnd, joinedPipe: joined[0], cgroup: cgroup?.v2Directory,
+                                  bornInCgroup: &bornInV2)
         close(writeEnd)
         writeEnd = -1
         if let cgroup {
             do throws(RuntimeError) {
-                try cgroup.add(pid)
+                try cgroup.add(pid, bornInV2: bornInV2)
             } catch {
                 // Stage 2 may have failed first (then it is gone: ESRCH); its report wins.
                 kill(pid, SIGKILL)
@@ -70,7 +72,30 @@ public enum Launcher {
         return try relay(signals: signals, to: pid, errorPipe: readEnd)
     }
 
-    static func spawnStage2(_ spec: ContainerSpec, errorPipe: Int32, joinedPipe: Int32 = -1) throws(RuntimeError) -> pid_t {
+    /// Starts stage 2 straight into the cgroup2 directory `cgroup` when
+    /// given (clone3 CLONE_INTO_CGROUP, see stage2_spawn.c; `bornInCgroup`
+    /// tells whether that worked), else with posix_spawn.
+    static func spawnStage2(_ spec: ContainerSpec, errorPipe: Int32, joinedPipe: Int32 = -1, cgroup: String? = nil,
+                            bornInCgroup: inout Bool) throws(RuntimeError) -> pid_t {
+        if let cgroup {
+            let arguments = ["swinit-run", ContainerSpec.stage2Marker] + spec.stage2Arguments
+            let argv = arguments.map { strdup($0) } + [nil]
+            defer { for pointer in argv { free(pointer) } }
+            let envp: [UnsafeMutablePointer<CChar>?] = [nil]
+            let directory = open(cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            if directory >= 0 {
+                defer { close(directory) }
+                var map: [Int32] = [errorPipe, ErrorPipe.stage2Descriptor]
+                if joinedPipe >= 0 { map += [joinedPipe, ContainerCgroup.joinDescriptor] }
+                let pid = swinit_run_spawn_into_cgroup(directory, "/proc/self/exe", argv, envp, map,
+                                                       Int32(map.count / 2), ErrorPipe.stage2Descriptor)
+                if pid > 0 {
+                    bornInCgroup = true
+                    return pid
+                }
+            }
+            // Older kernels (no clone3, ENOSYS): posix_spawn, and the host moves it.
+        }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }

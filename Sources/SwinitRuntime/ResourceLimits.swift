@@ -21,6 +21,11 @@ public struct ResourceLimits: Equatable, Sendable {
 
     public var isEmpty: Bool { memoryBytes == nil && pids == nil && nanoCPUs == nil }
 
+    /// The cgroup controllers these limits need (`memory`, `pids`, `cpu`).
+    public var controllers: [String] {
+        (memoryBytes == nil ? [] : ["memory"]) + (pids == nil ? [] : ["pids"]) + (nanoCPUs == nil ? [] : ["cpu"])
+    }
+
     /// Docker's smallest `--memory`: 6 MiB.
     public static let minimumMemory: UInt64 = 6 << 20
     /// The CFS period Docker uses for `--cpus`: 100 ms, in microseconds.

@@ -28,7 +28,7 @@ public enum Stage2 {
         // MARK: tie our life to swinit-run's
         try dieWithParent()
         // The host's "joined" pipe must not leak into the container either.
-        if !spec.cgroupProcs.isEmpty { _ = fcntl(ContainerCgroup.joinDescriptor, F_SETFD, FD_CLOEXEC) }
+        if spec.cgroupNamespace { _ = fcntl(ContainerCgroup.joinDescriptor, F_SETFD, FD_CLOEXEC) }
         // MARK: namespaces; the mount tree private before any mount
         var namespaces: Namespaces = [.mount, .uts, .ipc]
         if spec.network == .none { namespaces.insert(.network) }
@@ -60,7 +60,7 @@ public enum Stage2 {
         }
         try check("sethostname", spec.hostname) { sethostname(spec.hostname, spec.hostname.utf8.count) }
         // MARK: the container's cgroup (the host moved us meanwhile), then a cgroup namespace rooted there
-        if !spec.cgroupProcs.isEmpty { try ContainerCgroup.awaitJoin() }
+        if spec.cgroupNamespace { try ContainerCgroup.awaitJoin() }
         // MARK: privileges: bounding set, user, process sets, no_new_privs
         try Capabilities.dropBoundingSet(keeping: spec.capabilities)
         try Identity.switchTo(uid: spec.uid, gid: spec.gid)

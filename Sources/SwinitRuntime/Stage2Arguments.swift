@@ -32,7 +32,7 @@ extension ContainerSpec {
         add("state", stateDirectory)
         if let seccompFilter { add("seccomp", Hex.encode(seccompFilter)) }
         for (tag, value) in limits.stage2Fields { add(tag, value) }
-        for path in cgroupProcs { add("cgroup", path) }
+        if cgroupNamespace { add("cgroupns", "1") }
         return out
     }
 
@@ -69,7 +69,7 @@ extension ContainerSpec {
             case "arg": command.append(value)
             case "state": stateDirectory = value
             case "seccomp": seccompFilter = try Hex.decode(value)
-            case "cgroup": cgroupProcs.append(value)
+            case "cgroupns": cgroupNamespace = true
             case _ where ResourceLimits.stage2Tags.contains(tag): try limits.decode(tag, value)
             default: throw RuntimeError("decode stage 2 arguments", reason: "unknown tag \(tag)")
             }

@@ -7,9 +7,10 @@
 import Foundation
 import Testing
 
-/// The host directories of container `name`'s cgroup, by hierarchy
+/// The host directories container `name`'s cgroup may have, by hierarchy
 /// (`memory`, `pids`, `cpu`, `unified`), from this process's own cgroups
 /// (swinit-run nests below its caller's cgroup on v1 and the hybrid tree).
+/// With a cgroup2 tree, the v1 ones exist only for the limits asked for.
 func containerCgroups(_ name: String) -> [String: String] {
     if FileManager.default.fileExists(atPath: "/sys/fs/cgroup/cgroup.controllers") {
         return ["unified": "/sys/fs/cgroup/swinit/\(name)"]
@@ -41,8 +42,13 @@ struct CgroupTests {
         let name = "cgroup-own-\(getpid())"
         let container = try Container(rootfs + ["--name", name, "--", "sh", "-c", "cat /proc/self/cgroup; echo ready; sleep 0.5"])
         #expect(container.waitForOutput("ready"))
-        let paths = containerCgroups(name)
+        let all = containerCgroups(name)
+        // Without limits: the cgroup2 tree only (born there), if the host has one.
+        let paths = all["unified"] != nil ? all.filter { $0.key == "unified" } : all
         #expect(!paths.isEmpty)
+        for (kind, path) in all where paths[kind] == nil {
+            #expect(!FileManager.default.fileExists(atPath: path), "\(kind): made without a limit")
+        }
         let inside = descendants(of: container.pid).map(String.init)
         for (kind, path) in paths {
             let members = readFile(path + "/cgroup.procs").split(separator: "\n").map(String.init)
@@ -104,7 +110,8 @@ struct CgroupTests {
         _ = container.finish()
         let deadline = Date().addingTimeInterval(2)
         while inside.contains(where: { processState($0).map { $0 != "Z" } ?? false }) && Date() < deadline { usleep(10_000) }
-        let paths = containerCgroups(name)
+        let paths = containerCgroups(name).filter { $0.key == "memory" || $0.key == "unified" }
+        #expect(!paths.isEmpty)
         for (kind, path) in paths { #expect(FileManager.default.fileExists(atPath: path), "\(kind): kill -9 left nothing to clean?") }
         let next = try run(rootfs + ["--", "true"])
         #expect(next.status == 0, "\(next.stderr)")

@@ -136,7 +136,7 @@ import Testing
         var spec = ContainerSpec()
         spec.limits = ResourceLimits(memoryBytes: 64 << 20, pids: 50, nanoCPUs: 1_500_000_000)
         spec.seccompFilter = [0, 1, 0xfe, 0xff, 0x7f, 0x80, 0x10, 0x01]
-        spec.cgroupProcs = ["/sys/fs/cgroup/memory/swinit/c/cgroup.procs"]
+        spec.cgroupNamespace = true
         #expect(try ContainerSpec(stage2Arguments: spec.stage2Arguments) == spec)
         #expect(throws: RuntimeError.self) { try ContainerSpec(stage2Arguments: ["seccomp", "0g"]) }
     }
@@ -160,9 +160,15 @@ import Testing
         #expect(layout.v1.map(\.controllers) == [["cpu"], ["memory"], ["pids"]])
         #expect(layout.hierarchy(for: "memory")?.ownPath == "/sandbox/a")
         #expect(layout.v2?.mountPoint == "/sys/fs/cgroup/unified")
-        #expect(ContainerCgroup.parents(layout).map(\.path) == [
+        let all = ResourceLimits(memoryBytes: 1 << 30, pids: 10, nanoCPUs: 1_000_000_000)
+        #expect(ContainerCgroup.parents(layout, limits: all).map(\.path) == [
             "/sys/fs/cgroup/cpu/swinit", "/sys/fs/cgroup/memory/sandbox/a/swinit", "/sys/fs/cgroup/pids/swinit",
             "/sys/fs/cgroup/unified/swinit",
+        ])
+        // Without limits only the cgroup2 tree, which stage 2 is born into.
+        #expect(ContainerCgroup.parents(layout, limits: ResourceLimits()).map(\.path) == ["/sys/fs/cgroup/unified/swinit"])
+        #expect(ContainerCgroup.parents(layout, limits: ResourceLimits(pids: 5)).map(\.path) == [
+            "/sys/fs/cgroup/pids/swinit", "/sys/fs/cgroup/unified/swinit",
         ])
     }
 
@@ -171,7 +177,7 @@ import Testing
         let layout = CgroupLayout.parse(mountinfo: mountinfo, cgroups: "0::/user.slice/session-1.scope\n")
         #expect(layout.isPureV2)
         #expect(layout.v2?.ownPath == "/user.slice/session-1.scope")
-        #expect(ContainerCgroup.parents(layout).map(\.path) == ["/sys/fs/cgroup/swinit"])
+        #expect(ContainerCgroup.parents(layout, limits: ResourceLimits()).map(\.path) == ["/sys/fs/cgroup/swinit"])
     }
 
     @Test func cgroup2MountedOverTheV1TreesHidesThem() {
@@ -179,6 +185,13 @@ import Testing
             mountinfo: Self.hybrid + "\n90 31 0:38 / /sys/fs/cgroup rw,relatime - cgroup2 none rw\n", cgroups: Self.hybridSelf)
         #expect(layout.isPureV2)
         #expect(layout.v2?.mountPoint == "/sys/fs/cgroup")
+    }
+
+    @Test func aV1OnlyHostGetsEveryV1HierarchyEvenWithoutLimits() {
+        let mountinfo = Self.hybrid.split(separator: "\n").filter { !$0.contains("cgroup2") }.joined(separator: "\n")
+        let layout = CgroupLayout.parse(mountinfo: mountinfo, cgroups: Self.hybridSelf)
+        #expect(layout.v2 == nil)
+        #expect(ContainerCgroup.parents(layout, limits: ResourceLimits()).count == 3)
     }
 
     @Test func mountPointsWithSpacesAreUnescaped() {
