@@ -87,9 +87,14 @@ public enum Launcher {
                 defer { close(directory) }
                 var map: [Int32] = [errorPipe, ErrorPipe.stage2Descriptor]
                 if joinedPipe >= 0 { map += [joinedPipe, ContainerCgroup.joinDescriptor] }
+                var execErrno: Int32 = 0
                 let pid = swinit_run_spawn_into_cgroup(directory, "/proc/self/exe", argv, envp, map,
-                                                       Int32(map.count / 2), ErrorPipe.stage2Descriptor)
+                                                       Int32(map.count / 2), &execErrno)
                 if pid > 0 {
+                    if execErrno != 0 {
+                        _ = waitFor(pid)
+                        throw RuntimeError("spawn stage 2", path: "/proc/self/exe", errno: execErrno)
+                    }
                     bornInCgroup = true
                     return pid
                 }
