@@ -116,7 +116,7 @@ enum DockerSeccompTable {
     /// UNAME26|PER_LINUX32, and 0xffffffff (the query).
     static let personalities: [UInt64] = [0x0, 0x8, 0x20000, 0x20008, 0xffff_ffff]
 
-    static var rules: [SeccompRule] {
+    static let rules: [SeccompRule] = {
         var rules = [SeccompRule(names: allowed, action: .allow)]
         rules.append(SeccompRule(names: ["process_vm_readv", "process_vm_writev", "ptrace"], action: .allow,
                                  includes: SeccompCondition(minimumKernel: [4, 8])))
@@ -142,7 +142,7 @@ enum DockerSeccompTable {
                                  includes: SeccompCondition(architectures: ["s390", "s390x"]), excludes: noSysAdmin))
         rules.append(SeccompRule(names: ["clone3"], action: .errno(38), excludes: noSysAdmin))  // ENOSYS
         return rules
-    }
+    }()
 
     /// socket(2) rules for `socketDomains`: one `<` rule for the run that
     /// starts at AF_UNIX, then one `==` rule per family (a rule's
