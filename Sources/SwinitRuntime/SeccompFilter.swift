@@ -21,12 +21,34 @@ public enum SeccompFilter {
     public static func compile(_ profile: SeccompProfile, capabilities: [Int32]) throws(RuntimeError) -> [UInt8] {
         let host = HostFacts.current
         let rules = profile.rules.filter { $0.action != profile.defaultAction && applies($0, host, capabilities) }
+        try checkStartable(defaultAction: profile.defaultAction, rules: rules)
         let architectures = try architectures(of: profile)
         let key = SeccompFilterCache.key(defaultAction: profile.defaultAction, architectures: architectures, rules: rules)
         if let program = SeccompFilterCache.lookup(key) { return program }
         let program = try build(defaultAction: profile.defaultAction, architectures: architectures, rules: rules)
         SeccompFilterCache.store(program, key: key)
         return program
+    }
+
+    /// Stage 2 installs the filter and then executes the init: a profile that
+    /// denies execve or exit_group outright would leave it unable to start,
+    /// or even to exit (it would spin on the refused exit_group).
+    /// - Throws: `RuntimeError` "seccomp: the profile denies execve…" (exit 125).
+    static func checkStartable(defaultAction: SeccompAction, rules: [SeccompRule]) throws(RuntimeError) {
+        func lets(_ action: SeccompAction) -> Bool { action == .allow || action == .log }
+        for name in ["execve", "exit_group"] {
+            let matching = rules.filter { $0.names.contains(name) }
+            let allowed: Bool
+            if let outright = matching.first(where: { $0.arguments.isEmpty }) {
+                allowed = lets(outright.action)
+            } else {
+                // Only argument-dependent rules: trust an allowing one, else the default decides.
+                allowed = matching.contains { lets($0.action) } || lets(defaultAction)
+            }
+            if !allowed {
+                throw RuntimeError("seccomp", reason: "the profile denies \(name), so the container could not start")
+            }
+        }
     }
 
     /// Builds the BPF program with libseccomp from rules that already apply.

@@ -37,14 +37,20 @@ enum SeccompProfileFile {
         func at(_ path: [CodingKey]) -> String {
             path.map { $0.intValue.map { "[\($0)]" } ?? "." + $0.stringValue }.joined().drop { $0 == "." }.description
         }
+        func why(_ context: DecodingError.Context) -> String {
+            String(context.debugDescription.lowercased().reversed().drop { $0 == "." }.reversed())
+        }
         switch error {
         case .typeMismatch(_, let context), .valueNotFound(_, let context):
-            return "\(at(context.codingPath)): \(context.debugDescription.lowercased().filter { $0 != "." })"
+            let place = at(context.codingPath)
+            return (place.isEmpty ? "the profile" : place) + ": " + why(context)
         case .keyNotFound(let key, let context):
             let place = at(context.codingPath)
             return (place.isEmpty ? "" : place + ": ") + "missing \(key.stringValue)"
         case .dataCorrupted(let context):
-            return context.codingPath.isEmpty ? "not valid JSON" : "\(at(context.codingPath)): invalid value"
+            let place = at(context.codingPath)
+            if place.isEmpty { return "not valid JSON" }
+            return (place.isEmpty ? "" : place + ": ") + why(context)
         @unknown default:
             return "not a seccomp profile"
         }
@@ -92,8 +98,8 @@ enum SeccompProfileFile {
                 guard let op = SeccompOperator(rawValue: argument.op) else {
                     throw ProfileError(message: "\(position): unknown op \(argument.op)")
                 }
-                arguments.append(SeccompArgument(index: argument.index, value: argument.value,
-                                                 valueTwo: argument.valueTwo ?? 0, op: op))
+                arguments.append(SeccompArgument(index: argument.index, value: argument.value.value,
+                                                 valueTwo: argument.valueTwo?.value ?? 0, op: op))
             }
             return SeccompRule(names: all, action: try SeccompProfileFile.action(action, errno: errnoRet, at: "\(place).action"),
                                arguments: arguments,
@@ -104,9 +110,26 @@ enum SeccompProfileFile {
 
     struct FileArgument: Decodable {
         var index: UInt32
-        var value: UInt64
-        var valueTwo: UInt64?
+        var value: Operand
+        var valueTwo: Operand?
         var op: String
+    }
+
+    /// An argument value: a JSON number from 0 to 2^64-1 (a negative one is
+    /// named as such instead of failing as "not valid JSON").
+    struct Operand: Decodable {
+        var value: UInt64
+
+        init(from decoder: Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            if let value = try? container.decode(UInt64.self) {
+                self.value = value
+            } else if let number = try? container.decode(Int64.self) {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "\(number) is negative")
+            } else {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "expected a number from 0 to 2^64-1")
+            }
+        }
     }
 
     struct FileCondition: Decodable {

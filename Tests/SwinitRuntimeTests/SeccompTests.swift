@@ -112,6 +112,13 @@ struct SeccompTests {
         (#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 9, "value": 1, "op": "SCMP_CMP_EQ"}]}]}"#,
          "syscalls[0].args[0]: index 9 is not 0-5"),
         (#"{"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_VAX"]}"#, "SCMP_ARCH_VAX: unknown architecture"),
+        (#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 0, "value": -1, "op": "SCMP_CMP_EQ"}]}]}"#,
+         "syscalls[0].args[0].value: -1 is negative"),
+        // Stage 2 could neither exec the init nor exit: refused up front instead of spinning.
+        (#"{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["read", "write"], "action": "SCMP_ACT_ALLOW"}]}"#,
+         "the profile denies execve, so the container could not start"),
+        (#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["exit_group"], "action": "SCMP_ACT_KILL"}]}"#,
+         "the profile denies exit_group"),
     ])
     func aBadProfileIsOneClearErrorAndExit125(json: String, message: String) throws {
         let path = profile(json)
