@@ -13,12 +13,14 @@ public struct ResourceLimits: Equatable, Sendable {
     /// `cpuPeriod` microseconds: cpu.cfs_quota_us on v1, cpu.max on v2).
     public var nanoCPUs: UInt64?
 
+    /// Limits as given; nil is unlimited.
     public init(memoryBytes: UInt64? = nil, pids: Int64? = nil, nanoCPUs: UInt64? = nil) {
         self.memoryBytes = memoryBytes
         self.pids = pids
         self.nanoCPUs = nanoCPUs
     }
 
+    /// No limit at all.
     public var isEmpty: Bool { memoryBytes == nil && pids == nil && nanoCPUs == nil }
 
     /// The cgroup controllers these limits need (`memory`, `pids`, `cpu`).

@@ -34,12 +34,16 @@ public enum SeccompOperator: String, Equatable, Sendable {
 
 /// One argument comparison: argument `index` (0–5) against `value`.
 public struct SeccompArgument: Equatable, Sendable {
+    /// Which syscall argument, 0–5.
     public var index: UInt32
+    /// The operand (the mask for SCMP_CMP_MASKED_EQ).
     public var value: UInt64
     /// The second operand; only SCMP_CMP_MASKED_EQ uses it (value is the mask).
     public var valueTwo: UInt64
+    /// How the argument is compared with `value`.
     public var op: SeccompOperator
 
+    /// A comparison of argument `index` with `value` (and `valueTwo`).
     public init(index: UInt32, value: UInt64, valueTwo: UInt64 = 0, op: SeccompOperator) {
         self.index = index
         self.value = value
@@ -52,17 +56,21 @@ public struct SeccompArgument: Equatable, Sendable {
 /// `CAP_SYS_ADMIN`), architectures (Go names: `amd64`, `arm64`, `x86`…) and
 /// a minimum kernel version.
 public struct SeccompCondition: Equatable, Sendable {
+    /// Capability C names; includes: all present, excludes: any present.
     public var capabilities: [String] = []
+    /// Go architecture names, matched against the native architecture.
     public var architectures: [String] = []
     /// (major, minor), e.g. (4, 8).
     public var minimumKernel: [Int]?
 
+    /// A condition; an empty one always holds as `includes` and never as `excludes`.
     public init(capabilities: [String] = [], architectures: [String] = [], minimumKernel: [Int]? = nil) {
         self.capabilities = capabilities
         self.architectures = architectures
         self.minimumKernel = minimumKernel
     }
 
+    /// No capability, architecture or kernel condition.
     public var isEmpty: Bool { capabilities.isEmpty && architectures.isEmpty && minimumKernel == nil }
 }
 
@@ -70,14 +78,18 @@ public struct SeccompCondition: Equatable, Sendable {
 /// comparison holds (runc: comparisons on distinct arguments are ANDed in one
 /// rule; repeated comparisons of one argument become separate rules, ORed).
 public struct SeccompRule: Equatable, Sendable {
+    /// Syscall names (`mkdir`, `clone3`); unknown ones are skipped when compiled.
     public var names: [String]
+    /// What a matching call gets.
     public var action: SeccompAction
+    /// Comparisons that must hold for the rule to match (none: always).
     public var arguments: [SeccompArgument] = []
     /// The rule applies only when all of these hold…
     public var includes = SeccompCondition()
     /// …and none of these.
     public var excludes = SeccompCondition()
 
+    /// A rule for `names`.
     public init(names: [String], action: SeccompAction, arguments: [SeccompArgument] = [],
                 includes: SeccompCondition = SeccompCondition(), excludes: SeccompCondition = SeccompCondition()) {
         self.names = names
@@ -92,11 +104,16 @@ public struct SeccompRule: Equatable, Sendable {
 /// (`SCMP_ARCH_X86_64`); `architectureMap` is Docker's `archMap`: for the
 /// native architecture, the sub-architectures the filter also covers.
 public struct SeccompProfile: Equatable, Sendable {
+    /// What a call no rule matches gets (Docker: EPERM).
     public var defaultAction: SeccompAction
+    /// Architectures the filter covers besides the native one; wins over `architectureMap`.
     public var architectures: [String] = []
+    /// Docker's `archMap`: native architecture → sub-architectures.
     public var architectureMap: [String: [String]] = [:]
+    /// The `syscalls[]` entries, in profile order.
     public var rules: [SeccompRule] = []
 
+    /// A profile with these parts.
     public init(defaultAction: SeccompAction, architectures: [String] = [],
                 architectureMap: [String: [String]] = [:], rules: [SeccompRule] = []) {
         self.defaultAction = defaultAction
