@@ -27,7 +27,7 @@ struct SwinitRun: ParsableCommand {
               the container's status    0-255; 128+N when signal N killed its PID 1
               64                        bad command line
               125                       swinit-run itself failed (a step, a path, a reason)
-              137                       also: the kernel's OOM killer ended the container (--memory)
+              137                       also: the OOM killer ended it (--memory)
               126, 127                  the command could not be executed (from the init)
 
             ENVIRONMENT
