@@ -14,8 +14,9 @@ fi
 
 # musl-tools: the static init; busybox-static: container roots; libcap-dev:
 # swinit-run's capabilities; util-linux: unshare/nsenter; procps: ps in tests;
-# debootstrap and curl: the nginx image (scripts/build-image.sh) and its page.
-packages=(musl-tools busybox-static libcap-dev util-linux procps debootstrap curl)
+# debootstrap and curl: the nginx image (scripts/build-image.sh) and its page;
+# keyutils: keyctl adds the keys a container must not read (SessionTests).
+packages=(musl-tools busybox-static libcap-dev util-linux procps debootstrap curl keyutils)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

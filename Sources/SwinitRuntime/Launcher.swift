@@ -37,19 +37,39 @@ public enum Launcher {
         defer { close(readEnd) }
         // Our copy of the write end must be gone, or the pipe never reads EOF.
         defer { if writeEnd >= 0 { close(writeEnd) } }
+        // -t: a console socketpair; stage 2 sends the terminal's master over it.
+        var spec = spec
+        var console: ConsoleRelay?
+        var consoleEnds: [Int32] = [-1, -1]
+        if spec.tty {
+            try check("socketpair") { swinit_run_socketpair(&consoleEnds) }
+            console = ConsoleRelay(socket: consoleEnds[0], interactive: spec.interactive)
+            (spec.terminalRows, spec.terminalColumns) = ConsoleRelay.callerWindowSize()
+        }
+        defer { if consoleEnds[1] >= 0 { close(consoleEnds[1]) } }
+        // Drains the container's output and restores the caller's terminal, however we leave.
+        defer { console?.finish() }
         try Namespaces.pid.unshare()
-        let pid = try spawnStage2(spec, errorPipe: writeEnd)
+        let pid = try spawnStage2(spec, errorPipe: writeEnd, consoleSocket: consoleEnds[1])
         close(writeEnd)
         writeEnd = -1
-        return try relay(signals: signals, to: pid, errorPipe: readEnd)
+        close(consoleEnds[1])
+        consoleEnds[1] = -1
+        return try relay(signals: signals, to: pid, errorPipe: readEnd, console: console)
     }
 
-    static func spawnStage2(_ spec: ContainerSpec, errorPipe: Int32) throws(RuntimeError) -> pid_t {
+    static func spawnStage2(_ spec: ContainerSpec, errorPipe: Int32, consoleSocket: Int32 = -1) throws(RuntimeError)
+        -> pid_t
+    {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         // dup2 onto fd 3 clears CLOEXEC there; stage 2 sets it again at once.
         posix_spawn_file_actions_adddup2(&actions, errorPipe, ErrorPipe.stage2Descriptor)
+        if consoleSocket >= 0 { posix_spawn_file_actions_adddup2(&actions, consoleSocket, ConsoleSocket.stage2Descriptor) }
+        // Without -i the container's stdin is /dev/null, as under `docker run`
+        // (with -t, stage 2 replaces it with the terminal).
+        if !spec.interactive || spec.tty { posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0) }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -76,8 +96,8 @@ public enum Launcher {
     /// So signals that arrive while stage 2 builds the container, or before
     /// the freshly exec'd init has set up its signal handling, are held and
     /// sent once PID 1 receives them (`SignalRelay.Pending`).
-    static func relay(signals: borrowing SignalRelay, to pid: pid_t, errorPipe: Int32) throws(RuntimeError)
-        -> Int32
+    static func relay(signals: borrowing SignalRelay, to pid: pid_t, errorPipe: Int32,
+                      console: ConsoleRelay? = nil) throws(RuntimeError) -> Int32
     {
         var report: [UInt8] = []
         var pipeOpen = true
@@ -85,9 +105,10 @@ public enum Launcher {
         while true {
             var entries = [pollfd(fd: signals.descriptor, events: Int16(POLLIN), revents: 0),
                            pollfd(fd: pipeOpen ? errorPipe : -1, events: Int16(POLLIN), revents: 0)]
+                + (console?.pollEntries ?? [])
             // With signals held after the exec, look again every millisecond.
             let timeout: Int32 = !pipeOpen && !pending.isEmpty ? 1 : -1
-            if poll(&entries, 2, timeout) < 0 {
+            if poll(&entries, nfds_t(entries.count), timeout) < 0 {
                 if errno == EINTR { continue }
                 let error = RuntimeError.syscall("poll")
                 kill(pid, SIGKILL)
@@ -97,6 +118,13 @@ public enum Launcher {
             if pipeOpen && entries[1].revents != 0 {
                 pipeOpen = readReport(errorPipe, into: &report)
             }
+            do throws(RuntimeError) {
+                try console?.handle(entries[2...])
+            } catch {
+                kill(pid, SIGKILL)
+                _ = waitFor(pid)
+                throw error
+            }
             while let signo = signals.next() {
                 if signo == SIGCHLD {
                     if let status = waitFor(pid, blocking: false) {
@@ -104,6 +132,8 @@ public enum Launcher {
                         if let error = ErrorPipe.decode(report) { throw error }
                         return status
                     }
+                } else if signo == SIGWINCH, let console {
+                    console.resize()  // the kernel signals the container's foreground job
                 } else {
                     pending.add(signo)
                 }

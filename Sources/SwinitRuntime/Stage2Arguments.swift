@@ -30,6 +30,8 @@ extension ContainerSpec {
         for argument in initArguments { add("init-arg", argument) }
         for argument in command { add("arg", argument) }
         add("state", stateDirectory)
+        if interactive { add("interactive", "1") }
+        if tty { add("tty", "\(terminalRows) \(terminalColumns)") }
         return out
     }
 
@@ -65,6 +67,11 @@ extension ContainerSpec {
             case "init-arg": initArguments.append(value)
             case "arg": command.append(value)
             case "state": stateDirectory = value
+            case "interactive": interactive = true
+            case "tty":
+                tty = true
+                let size = value.split(separator: " ").map { UInt16($0) ?? 0 }
+                (terminalRows, terminalColumns) = (size.first ?? 0, size.last ?? 0)
             default: throw RuntimeError("decode stage 2 arguments", reason: "unknown tag \(tag)")
             }
         }
