@@ -23,13 +23,13 @@ struct SwinitRun: ParsableCommand {
 
             The container runs in a new session with a new session keyring: it has no \
             controlling terminal (it cannot type into yours with TIOCSTI or open your \
-            /dev/tty) and cannot read keys of your keyrings. Its stdout and stderr are \
+            /dev/tty) and does not possess the keys of your keyrings. Its stdout and stderr are \
             swinit-run's own; its stdin is /dev/null unless -i passes yours through. With \
             -t it gets a pseudo-terminal from its own devpts as stdin, stdout and stderr \
             (swinit gives the command its foreground); with -it swinit-run puts your \
             terminal in raw mode, copies keys in and output out, passes on window size \
             changes and restores your terminal when the container ends, however it ends \
-            (only a kill -9 of swinit-run itself leaves it raw: `stty sane`).
+            (only swinit-run's own death by SIGKILL or a crash leaves it raw: `stty sane`).
 
             EXIT STATUS
               the container's status    0-255; 128+N when signal N killed its PID 1
