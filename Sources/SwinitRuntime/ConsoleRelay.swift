@@ -19,13 +19,25 @@ final class ConsoleRelay {
     private var copyingInput: Bool
     /// Read from stdin, not yet taken by the master (it is non-blocking).
     private var input: [UInt8] = []
+    /// The caller's terminal settings, read before the run (`-i` and a terminal on stdin).
+    private var callerSettings: termios?
     /// The caller's terminal settings while we hold it in raw mode.
     private var savedTerminal: termios?
+    /// Our end of the terminal guard's pipe while it watches (-1 otherwise).
+    private var guardPipe: Int32 = -1
 
     /// Takes ownership of `socket`, the host end of the console socketpair.
+    /// With `interactive` and a terminal on stdin, saves its settings and
+    /// starts the `TerminalGuard` now: spawned after unshare(CLONE_NEWPID) it
+    /// would land in the container's PID namespace and die with it.
     init(socket: Int32, interactive: Bool) {
         self.socket = socket
         copyingInput = interactive
+        var settings = termios()
+        if interactive && isatty(0) != 0 && tcgetattr(0, &settings) == 0 {
+            callerSettings = settings
+            guardPipe = TerminalGuard.spawn(restoring: settings) ?? -1
+        }
     }
 
     deinit { finish() }
@@ -77,6 +89,8 @@ final class ConsoleRelay {
             _ = retryingOnInterrupt { tcsetattr(0, TCSANOW, &saved) }
             savedTerminal = nil
         }
+        if guardPipe >= 0 { TerminalGuard.release(guardPipe) }
+        guardPipe = -1
         for fd in [socket, master] where fd >= 0 { close(fd) }
         (socket, master, masterOpen) = (-1, -1, false)
     }
@@ -102,10 +116,9 @@ final class ConsoleRelay {
     /// MakeRaw): keys, Ctrl-C included, go to the container's terminal as
     /// bytes, whose own line discipline turns them into signals. Only with
     /// `-i` and only when stdin is a terminal; a failure leaves it cooked.
+    /// The `TerminalGuard` started in `init` restores it if we die by SIGKILL.
     private func enterRawMode() {
-        guard copyingInput, isatty(0) != 0 else { return }
-        var saved = termios()
-        guard tcgetattr(0, &saved) == 0 else { return }
+        guard let saved = callerSettings else { return }
         var raw = saved
         cfmakeraw(&raw)
         if retryingOnInterrupt({ tcsetattr(0, TCSANOW, &raw) }) == 0 { savedTerminal = saved }

@@ -61,32 +61,20 @@ public enum Launcher {
     static func spawnStage2(_ spec: ContainerSpec, errorPipe: Int32, consoleSocket: Int32 = -1) throws(RuntimeError)
         -> pid_t
     {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        // dup2 onto fd 3 clears CLOEXEC there; stage 2 sets it again at once.
-        posix_spawn_file_actions_adddup2(&actions, errorPipe, ErrorPipe.stage2Descriptor)
-        if consoleSocket >= 0 { posix_spawn_file_actions_adddup2(&actions, consoleSocket, ConsoleSocket.stage2Descriptor) }
-        // Without -i the container's stdin is /dev/null, as under `docker run`
-        // (with -t, stage 2 replaces it with the terminal).
-        if !spec.interactive || spec.tty { posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0) }
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t(), all = sigset_t()
-        sigemptyset(&empty)
-        sigfillset(&all)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        posix_spawnattr_setsigdefault(&attributes, &all)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        let arguments = ["swinit-run", ContainerSpec.stage2Marker] + spec.stage2Arguments
-        let argv = arguments.map { strdup($0) } + [nil]
-        defer { for pointer in argv { free(pointer) } }
-        var envp: [UnsafeMutablePointer<CChar>?] = [nil]
-        var pid: pid_t = 0
-        let result = posix_spawn(&pid, "/proc/self/exe", &actions, &attributes, argv, &envp)
-        if result != 0 { throw RuntimeError("spawn stage 2", path: "/proc/self/exe", errno: result) }
-        return pid
+        let spawned = Reexec.spawn(["swinit-run", ContainerSpec.stage2Marker] + spec.stage2Arguments) { actions in
+            // dup2 onto fd 3 clears CLOEXEC there; stage 2 sets it again at once.
+            posix_spawn_file_actions_adddup2(&actions, errorPipe, ErrorPipe.stage2Descriptor)
+            if consoleSocket >= 0 { posix_spawn_file_actions_adddup2(&actions, consoleSocket, ConsoleSocket.stage2Descriptor) }
+            // Without -i the container's stdin is /dev/null, as under `docker run`
+            // (with -t, stage 2 replaces it with the terminal).
+            if !spec.interactive || spec.tty { posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0) }
+        }
+        switch spawned {
+        case .success(let pid): return pid
+        case .failure(var error):
+            error.operation = "spawn stage 2"
+            throw error
+        }
     }
 
     /// Forwards signals to `pid` and waits for it.

@@ -297,6 +297,9 @@ static int probe_pty(char **argv, int rows, int columns) {
         }
     }
     while (!exited && waitpid(child, &status, 0) < 0 && errno == EINTR) {}
+    // What PROGRAM left behind in its process group (a watcher) may still
+    // change the terminal: wait for the group to be gone, up to 2 s.
+    for (long deadline = now_ms() + 2000; kill(-child, 0) == 0 && now_ms() < deadline;) sleep_ms(5);
     // The terminal's modes as PROGRAM left them (through the master, TCGETS
     // reads the slave's): did it restore what it changed?
     struct termios modes;

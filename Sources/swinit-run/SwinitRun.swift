@@ -28,8 +28,8 @@ struct SwinitRun: ParsableCommand {
             -t it gets a pseudo-terminal from its own devpts as stdin, stdout and stderr \
             (swinit gives the command its foreground); with -it swinit-run puts your \
             terminal in raw mode, copies keys in and output out, passes on window size \
-            changes and restores your terminal when the container ends, however it ends \
-            (only swinit-run's own death by SIGKILL or a crash leaves it raw: `stty sane`).
+            changes and restores your terminal when the container ends, however it ends; \
+            a small watcher process restores it even after a kill -9 of swinit-run.
 
             EXIT STATUS
               the container's status    0-255; 128+N when signal N killed its PID 1

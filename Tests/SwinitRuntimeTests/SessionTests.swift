@@ -194,8 +194,9 @@ struct SessionTests {
     }
 
     /// The caller's terminal comes back cooked however the container ends:
-    /// its PID 1 killed with SIGKILL, or swinit-run sent SIGTERM.
-    @Test(arguments: [(true, SIGKILL, 137), (false, SIGTERM, 143)])
+    /// its PID 1 killed with SIGKILL, swinit-run sent SIGTERM, or swinit-run
+    /// killed with SIGKILL (then its terminal guard restores it).
+    @Test(arguments: [(true, SIGKILL, 137), (false, SIGTERM, 143), (false, SIGKILL, 137)])
     func callersTerminalIsRestoredWhenTheContainerIsKilled(initTarget: Bool, signal: Int32, status: Int32) throws {
         let terminal = try TerminalRun(["-it"] + rootfs + ["--", "sh", "-c", "echo ready; sleep 30"])
         #expect(terminal.waitForOutput("ready"))
@@ -203,7 +204,8 @@ struct SessionTests {
         let fd = open("/proc/\(caller)/fd/0", O_RDWR | O_NOCTTY)
         defer { close(fd) }
         #expect(localModes(fd).map { $0 & tcflag_t(ICANON) } == 0)
-        let target = initTarget ? try #require(descendants(of: caller).first) : caller
+        let target = initTarget ? try #require(descendants(of: caller).first { commandLine($0).hasPrefix("/sbin/swinit") })
+            : caller
         kill(target, signal)
         #expect(terminal.finish() == status, "\(terminal.output)")
         #expect(terminal.output.hasSuffix(TerminalRun.restored), "\(terminal.output)")
