@@ -163,6 +163,9 @@ seconds() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 short() { local text; text=$(tr -s ' ' <<< "$1"); [ ${#text} -le 64 ] && printf '%s' "$text" || printf '%s…' "${text:0:63}"; }
 
 mkdir -p "$cache/layers" "$cache/tmp" "$cache/logs"
+# Root only, as Docker keeps its store (0700/0710): a layer holds the setuid
+# files its steps left (su, mount, passwd…), runnable by any host user otherwise.
+chmod 0700 "$cache"
 exec 9>"$cache/lock"
 flock 9 || die "cannot lock $cache"
 rm -rf "${cache:?}/tmp/"*   # what a killed build left; we hold the lock

@@ -14,9 +14,10 @@ fi
 
 # musl-tools: the static init; busybox-static: container roots; libcap-dev:
 # swinit-run's capabilities; util-linux: unshare/nsenter; procps: ps in tests;
-# debootstrap and curl: the nginx image (scripts/build-image.sh) and its page.
-# libseccomp-dev: swinit-run's seccomp filters (CLibseccomp).
-packages=(musl-tools busybox-static libcap-dev util-linux procps debootstrap curl libseccomp-dev)
+# debootstrap and curl: the nginx image (scripts/build-image.sh) and its page;
+# libseccomp-dev: swinit-run's seccomp filters (CLibseccomp);
+# keyutils: keyctl adds the keys a container must not read (SessionTests).
+packages=(musl-tools busybox-static libcap-dev util-linux procps debootstrap curl libseccomp-dev keyutils)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

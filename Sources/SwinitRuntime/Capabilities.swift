@@ -81,15 +81,18 @@ public enum Capabilities {
         _ = prctl4(47, 4)
     }
 
-    /// Sets the effective, permitted and inheritable sets to exactly `keep`
-    /// (cap_set_proc(3)). After a switch to a non-root uid the kernel has
-    /// already emptied permitted, so only an empty set can be set then.
+    /// Sets the effective and permitted sets to exactly `keep` and empties the
+    /// inheritable set (cap_set_proc(3)), as Docker does since 20.10.14
+    /// (CVE-2022-24769: an inheritable set would let a program with file
+    /// capabilities gain them even as a non-root user). After a switch to a
+    /// non-root uid the kernel has already emptied permitted, so only an
+    /// empty set can be set then.
     static func setProcessSets(to keep: [Int32]) throws(RuntimeError) {
         guard let caps = cap_init() else { throw RuntimeError.syscall("cap_init") }
         defer { cap_free(UnsafeMutableRawPointer(caps)) }
         if !keep.isEmpty {
             let values = keep.map { cap_value_t($0) }
-            for flag in [CAP_EFFECTIVE, CAP_PERMITTED, CAP_INHERITABLE] {
+            for flag in [CAP_EFFECTIVE, CAP_PERMITTED] {
                 _ = values.withUnsafeBufferPointer {
                     cap_set_flag(caps, flag, Int32($0.count), $0.baseAddress, CAP_SET)
                 }

@@ -62,6 +62,15 @@ public struct ContainerSpec: Equatable, Sendable {
     /// The container has its own cgroup (set by `Launcher`): stage 2 waits
     /// until the host has moved it in, then unshares the cgroup namespace.
     public var cgroupNamespace = false
+    /// `-i`: the caller's stdin reaches the container (passed through, or
+    /// copied to its terminal with `tty`); otherwise stdin is /dev/null.
+    public var interactive = false
+    /// `-t`: PID 1 gets a pseudo-terminal of the container's own devpts as
+    /// controlling terminal and stdio; the host copies bytes to and from it.
+    public var tty = false
+    /// The caller's window size for the container's terminal (rows, columns); 0 when unknown.
+    public var terminalRows: UInt16 = 0
+    public var terminalColumns: UInt16 = 0
 
     public init() {}
 

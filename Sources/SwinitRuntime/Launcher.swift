@@ -45,16 +45,31 @@ public enum Launcher {
         defer { close(readEnd) }
         // Our copy of the write end must be gone, or the pipe never reads EOF.
         defer { if writeEnd >= 0 { close(writeEnd) } }
+        // -t: a console socketpair; stage 2 sends the terminal's master over it.
+        var spec = spec
+        var console: ConsoleRelay?
+        var consoleEnds: [Int32] = [-1, -1]
+        if spec.tty {
+            try check("socketpair") { swinit_run_socketpair(&consoleEnds) }
+            console = ConsoleRelay(socket: consoleEnds[0], interactive: spec.interactive)
+            (spec.terminalRows, spec.terminalColumns) = ConsoleRelay.callerWindowSize()
+        }
+        defer { if consoleEnds[1] >= 0 { close(consoleEnds[1]) } }
+        // Drains the container's output and restores the caller's terminal, however we leave.
+        defer { console?.finish() }
         // The "joined" pipe: stage 2 reads its end until we have moved it into the cgroup.
         var joined: [Int32] = [-1, -1]
         if cgroup != nil { try check("pipe2") { swinit_run_pipe2(&joined, O_CLOEXEC) } }
         defer { for fd in joined where fd >= 0 { close(fd) } }
         try Namespaces.pid.unshare()
         var bornInV2 = false
-        let pid = try spawnStage2(spec, errorPipe: writeEnd, joinedPipe: joined[0], cgroup: cgroup?.v2Directory,
-                                  bornInCgroup: &bornInV2)
+        let descriptors = Stage2Descriptors(errorPipe: writeEnd, consoleSocket: consoleEnds[1], joinedPipe: joined[0],
+                                            stdinIsNull: !spec.interactive || spec.tty)
+        let pid = try spawnStage2(spec, descriptors, cgroup: cgroup?.v2Directory, bornInCgroup: &bornInV2)
         close(writeEnd)
         writeEnd = -1
+        close(consoleEnds[1])
+        consoleEnds[1] = -1
         if let cgroup {
             do throws(RuntimeError) {
                 try cgroup.add(pid, bornInV2: bornInV2)
@@ -69,24 +84,47 @@ public enum Launcher {
             close(joined[1])
             joined[1] = -1
         }
-        return try relay(signals: signals, to: pid, errorPipe: readEnd)
+        return try relay(signals: signals, to: pid, errorPipe: readEnd, console: console)
+    }
+
+    /// The host descriptors stage 2 gets at its fixed numbers (-1: none).
+    struct Stage2Descriptors {
+        /// Becomes `ErrorPipe.stage2Descriptor`.
+        var errorPipe: Int32
+        /// `-t`: becomes `ConsoleSocket.stage2Descriptor`.
+        var consoleSocket: Int32
+        /// With a cgroup: becomes `ContainerCgroup.joinDescriptor`.
+        var joinedPipe: Int32
+        /// Without -i the container's stdin is /dev/null, as under `docker run`
+        /// (with -t, stage 2 replaces it with the terminal).
+        var stdinIsNull: Bool
+
+        /// (from, to) pairs, in the order they are applied.
+        var pairs: [(Int32, Int32)] {
+            var pairs = [(errorPipe, ErrorPipe.stage2Descriptor)]
+            if consoleSocket >= 0 { pairs.append((consoleSocket, ConsoleSocket.stage2Descriptor)) }
+            if joinedPipe >= 0 { pairs.append((joinedPipe, ContainerCgroup.joinDescriptor)) }
+            return pairs
+        }
     }
 
     /// Starts stage 2 straight into the cgroup2 directory `cgroup` when
     /// given (clone3 CLONE_INTO_CGROUP, see stage2_spawn.c; `bornInCgroup`
     /// tells whether that worked), else with posix_spawn.
-    static func spawnStage2(_ spec: ContainerSpec, errorPipe: Int32, joinedPipe: Int32 = -1, cgroup: String? = nil,
+    static func spawnStage2(_ spec: ContainerSpec, _ descriptors: Stage2Descriptors, cgroup: String? = nil,
                             bornInCgroup: inout Bool) throws(RuntimeError) -> pid_t {
+        let arguments = ["swinit-run", ContainerSpec.stage2Marker] + spec.stage2Arguments
         if let cgroup {
-            let arguments = ["swinit-run", ContainerSpec.stage2Marker] + spec.stage2Arguments
             let argv = arguments.map { strdup($0) } + [nil]
             defer { for pointer in argv { free(pointer) } }
             let envp: [UnsafeMutablePointer<CChar>?] = [nil]
             let directory = open(cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-            if directory >= 0 {
+            let null = descriptors.stdinIsNull ? open("/dev/null", O_RDONLY | O_CLOEXEC) : -1
+            defer { if null >= 0 { close(null) } }
+            if directory >= 0 && (null >= 0 || !descriptors.stdinIsNull) {
                 defer { close(directory) }
-                var map: [Int32] = [errorPipe, ErrorPipe.stage2Descriptor]
-                if joinedPipe >= 0 { map += [joinedPipe, ContainerCgroup.joinDescriptor] }
+                var map: [Int32] = descriptors.pairs.flatMap { [$0.0, $0.1] }
+                if null >= 0 { map += [null, 0] }
                 var execErrno: Int32 = 0
                 let pid = swinit_run_spawn_into_cgroup(directory, "/proc/self/exe", argv, envp, map,
                                                        Int32(map.count / 2), &execErrno)
@@ -98,32 +136,22 @@ public enum Launcher {
                     bornInCgroup = true
                     return pid
                 }
+            } else if directory >= 0 {
+                close(directory)
             }
             // Older kernels (no clone3, ENOSYS): posix_spawn, and the host moves it.
         }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        // dup2 onto fd 3 clears CLOEXEC there; stage 2 sets it again at once.
-        posix_spawn_file_actions_adddup2(&actions, errorPipe, ErrorPipe.stage2Descriptor)
-        if joinedPipe >= 0 { posix_spawn_file_actions_adddup2(&actions, joinedPipe, ContainerCgroup.joinDescriptor) }
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t(), all = sigset_t()
-        sigemptyset(&empty)
-        sigfillset(&all)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        posix_spawnattr_setsigdefault(&attributes, &all)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        let arguments = ["swinit-run", ContainerSpec.stage2Marker] + spec.stage2Arguments
-        let argv = arguments.map { strdup($0) } + [nil]
-        defer { for pointer in argv { free(pointer) } }
-        var envp: [UnsafeMutablePointer<CChar>?] = [nil]
-        var pid: pid_t = 0
-        let result = posix_spawn(&pid, "/proc/self/exe", &actions, &attributes, argv, &envp)
-        if result != 0 { throw RuntimeError("spawn stage 2", path: "/proc/self/exe", errno: result) }
-        return pid
+        let spawned = Reexec.spawn(arguments) { actions in
+            // dup2 onto a descriptor clears CLOEXEC there; stage 2 sets it again at once.
+            for (from, to) in descriptors.pairs { posix_spawn_file_actions_adddup2(&actions, from, to) }
+            if descriptors.stdinIsNull { posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0) }
+        }
+        switch spawned {
+        case .success(let pid): return pid
+        case .failure(var error):
+            error.operation = "spawn stage 2"
+            throw error
+        }
     }
 
     /// Forwards signals to `pid` and waits for it.
@@ -133,8 +161,8 @@ public enum Launcher {
     /// So signals that arrive while stage 2 builds the container, or before
     /// the freshly exec'd init has set up its signal handling, are held and
     /// sent once PID 1 receives them (`SignalRelay.Pending`).
-    static func relay(signals: borrowing SignalRelay, to pid: pid_t, errorPipe: Int32) throws(RuntimeError)
-        -> Int32
+    static func relay(signals: borrowing SignalRelay, to pid: pid_t, errorPipe: Int32,
+                      console: ConsoleRelay? = nil) throws(RuntimeError) -> Int32
     {
         var report: [UInt8] = []
         var pipeOpen = true
@@ -142,9 +170,10 @@ public enum Launcher {
         while true {
             var entries = [pollfd(fd: signals.descriptor, events: Int16(POLLIN), revents: 0),
                            pollfd(fd: pipeOpen ? errorPipe : -1, events: Int16(POLLIN), revents: 0)]
+                + (console?.pollEntries ?? [])
             // With signals held after the exec, look again every millisecond.
             let timeout: Int32 = !pipeOpen && !pending.isEmpty ? 1 : -1
-            if poll(&entries, 2, timeout) < 0 {
+            if poll(&entries, nfds_t(entries.count), timeout) < 0 {
                 if errno == EINTR { continue }
                 let error = RuntimeError.syscall("poll")
                 kill(pid, SIGKILL)
@@ -154,6 +183,13 @@ public enum Launcher {
             if pipeOpen && entries[1].revents != 0 {
                 pipeOpen = readReport(errorPipe, into: &report)
             }
+            do throws(RuntimeError) {
+                try console?.handle(entries[2...])
+            } catch {
+                kill(pid, SIGKILL)
+                _ = waitFor(pid)
+                throw error
+            }
             while let signo = signals.next() {
                 if signo == SIGCHLD {
                     if let status = waitFor(pid, blocking: false) {
@@ -161,6 +197,8 @@ public enum Launcher {
                         if let error = ErrorPipe.decode(report) { throw error }
                         return status
                     }
+                } else if signo == SIGWINCH, let console {
+                    console.resize()  // the kernel signals the container's foreground job
                 } else {
                     pending.add(signo)
                 }

@@ -10,8 +10,9 @@ public enum Stage2 {
     /// Runs stage 2 with the arguments that followed the marker. Never returns:
     /// it execs the container's PID 1, or reports over the pipe and exits.
     public static func main<S: Collection<String>>(arguments: S) -> Never {
-        // The sync pipe must not leak into the container: CLOEXEC it first.
+        // The sync pipe and the console socket must not leak into the container: CLOEXEC them first.
         _ = fcntl(ErrorPipe.stage2Descriptor, F_SETFD, FD_CLOEXEC)
+        _ = fcntl(ConsoleSocket.stage2Descriptor, F_SETFD, FD_CLOEXEC)
         let error: RuntimeError
         do throws(RuntimeError) {
             let spec = try ContainerSpec(stage2Arguments: arguments)
@@ -61,6 +62,12 @@ public enum Stage2 {
         try check("sethostname", spec.hostname) { sethostname(spec.hostname, spec.hostname.utf8.count) }
         // MARK: the container's cgroup (the host moved us meanwhile), then a cgroup namespace rooted there
         if spec.cgroupNamespace { try ContainerCgroup.awaitJoin() }
+        // MARK: session: no controlling terminal but our own (-t), our own keyring
+        try Session.start()
+        try Session.joinNewKeyring()
+        if spec.tty {
+            try ConsoleSocket.attach(rows: spec.terminalRows, columns: spec.terminalColumns, uid: spec.uid)
+        }
         // MARK: privileges: bounding set, user, process sets, no_new_privs
         try Capabilities.dropBoundingSet(keeping: spec.capabilities)
         try Identity.switchTo(uid: spec.uid, gid: spec.gid)

@@ -33,6 +33,8 @@ extension ContainerSpec {
         if let seccompFilter { add("seccomp", Hex.encode(seccompFilter)) }
         for (tag, value) in limits.stage2Fields { add(tag, value) }
         if cgroupNamespace { add("cgroupns", "1") }
+        if interactive { add("interactive", "1") }
+        if tty { add("tty", "\(terminalRows) \(terminalColumns)") }
         return out
     }
 
@@ -71,6 +73,11 @@ extension ContainerSpec {
             case "seccomp": seccompFilter = try Hex.decode(value)
             case "cgroupns": cgroupNamespace = true
             case _ where ResourceLimits.stage2Tags.contains(tag): try limits.decode(tag, value)
+            case "interactive": interactive = true
+            case "tty":
+                tty = true
+                let size = value.split(separator: " ").map { UInt16($0) ?? 0 }
+                (terminalRows, terminalColumns) = (size.first ?? 0, size.last ?? 0)
             default: throw RuntimeError("decode stage 2 arguments", reason: "unknown tag \(tag)")
             }
         }

@@ -25,6 +25,7 @@ public struct StateDirectory {
     public init(name: String) throws(RuntimeError) {
         let root = Self.root
         try Self.makeDirectories(root)
+        try Self.restrict(root)
         Self.removeStale(in: root)
         let path = root + "/" + name
         self.path = path
@@ -61,6 +62,16 @@ public struct StateDirectory {
             prefix += "/" + component
             if mkdir(prefix, 0o700) != 0 && errno != EEXIST { throw RuntimeError.syscall("mkdir", prefix) }
         }
+    }
+
+    /// Makes `root` root-only (0700, as Docker keeps /run/docker) when it was
+    /// made, or left, with access for others; a shared sticky directory
+    /// such as /tmp is left alone. Every container's directory is 0700 anyway.
+    static func restrict(_ root: String) throws(RuntimeError) {
+        var info = stat()
+        try check("stat", root) { stat(root, &info) }
+        guard info.st_mode & 0o077 != 0, info.st_mode & S_ISVTX == 0 else { return }
+        try check("chmod 0700", root) { chmod(root, 0o700) }
     }
 
     /// Removes every directory in `root` whose owner is gone.

@@ -242,12 +242,15 @@ static int probe_kill_self(int signo) {
     return 98;
 }
 
-// MARK: pty PROGRAM... — run PROGRAM on a new pseudo-terminal as its
-// controlling terminal; copy our stdin to it and its output to our stdout.
+// MARK: pty [-s ROWS COLS] PROGRAM... — run PROGRAM on a new pseudo-terminal
+// (of that window size) as its controlling terminal; copy our stdin to it and
+// its output to our stdout; at its exit, report the terminal's local modes.
 
-static int probe_pty(char **argv) {
+static int probe_pty(char **argv, int rows, int columns) {
     int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
     if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0) die("posix_openpt");
+    struct winsize size = {(unsigned short)rows, (unsigned short)columns, 0, 0};
+    if (rows > 0 && ioctl(master, TIOCSWINSZ, &size) < 0) die("TIOCSWINSZ");
     const char *slave_name = ptsname(master);
     if (slave_name == NULL) die("ptsname");
     pid_t child = fork();
@@ -268,10 +271,20 @@ static int probe_pty(char **argv) {
     say("pty child %d\n", (int)child);
     struct pollfd fds[2] = {{STDIN_FILENO, POLLIN, 0}, {master, POLLIN, 0}};
     char buffer[4096];
+    int status = 0;
+    pid_t exited = 0;
     for (;;) {
-        if (poll(fds, 2, -1) < 0) {
+        // Someone else (a test looking at the terminal) may hold the slave
+        // open, so no EIO comes: notice the child's exit, then drain.
+        int ready = poll(fds, 2, exited ? 0 : 100);
+        if (ready < 0) {
             if (errno == EINTR) continue;
             die("poll");
+        }
+        if (ready == 0) {
+            if (exited) break;
+            exited = waitpid(child, &status, WNOHANG);
+            continue;
         }
         if (fds[0].revents & (POLLIN | POLLHUP)) {
             ssize_t got = read(STDIN_FILENO, buffer, sizeof buffer);
@@ -285,8 +298,17 @@ static int probe_pty(char **argv) {
             (void)ignored;
         }
     }
-    int status = 0;
-    while (waitpid(child, &status, 0) < 0 && errno == EINTR) {}
+    while (!exited && waitpid(child, &status, 0) < 0 && errno == EINTR) {}
+    // What PROGRAM left behind in its process group (a watcher) may still
+    // change the terminal: wait for the group to be gone, up to 2 s.
+    for (long deadline = now_ms() + 2000; kill(-child, 0) == 0 && now_ms() < deadline;) sleep_ms(5);
+    // The terminal's modes as PROGRAM left them (through the master, TCGETS
+    // reads the slave's): did it restore what it changed?
+    struct termios modes;
+    if (tcgetattr(master, &modes) == 0) {
+        say("pty exit modes icanon %d isig %d echo %d\n", !!(modes.c_lflag & ICANON), !!(modes.c_lflag & ISIG),
+            !!(modes.c_lflag & ECHO));
+    }
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
@@ -337,12 +359,76 @@ static int probe_become_root(char **argv) {
     return 99;
 }
 
+// MARK: tiocsti TEXT — try to type TEXT into the terminal on fds 0-2 and on
+// /dev/tty with TIOCSTI, as an escape would (bubblewrap's CVE-2017-5226);
+// one line per terminal: "fd N: injected" or "fd N: <errno name>".
+
+static const char *errno_name(int error) {
+    switch (error) {
+    case EPERM: return "EPERM";
+    case EACCES: return "EACCES";
+    case EIO: return "EIO";
+    case ENXIO: return "ENXIO";
+    case ENOTTY: return "ENOTTY";
+    case ENOKEY: return "ENOKEY";
+    case EKEYREVOKED: return "EKEYREVOKED";
+    case ENOSYS: return "ENOSYS";
+    default: return strerror(error);
+    }
+}
+
+static void inject(int fd, const char *label, const char *text) {
+    if (!isatty(fd)) return;
+    for (const char *c = text; *c; c++) {
+        if (ioctl(fd, TIOCSTI, c) < 0) {
+            say("%s: %s\n", label, errno_name(errno));
+            return;
+        }
+    }
+    say("%s: injected\n", label);
+}
+
+static int probe_tiocsti(const char *text) {
+    char label[16];
+    for (int fd = 0; fd <= 2; fd++) {
+        snprintf(label, sizeof label, "fd %d", fd);
+        inject(fd, label, text);
+    }
+    int tty = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (tty < 0) say("/dev/tty: %s\n", errno_name(errno));
+    else inject(tty, "/dev/tty", text);
+    say("tiocsti done\n");
+    return 0;
+}
+
+// MARK: keyctl-read ID... — read keys by serial number with the raw keyctl(2)
+// (KEYCTL_READ), and name our session keyring, to see which of the caller's
+// keys a container can read: "key ID: read PAYLOAD" or "key ID: <errno name>".
+
+static int probe_keyctl_read(int count, char **ids) {
+    long session = syscall(SYS_keyctl, 0 /* KEYCTL_GET_KEYRING_ID */, -3 /* KEY_SPEC_SESSION_KEYRING */, 0);
+    if (session < 0) say("session keyring: %s\n", errno_name(errno));
+    else say("session keyring: %ld\n", session);
+    for (int i = 0; i < count; i++) {
+        char payload[256];
+        long length = syscall(SYS_keyctl, 11 /* KEYCTL_READ */, atol(ids[i]), payload, sizeof payload - 1);
+        if (length < 0) {
+            say("key %s: %s\n", ids[i], errno_name(errno));
+        } else {
+            payload[length < (long)sizeof payload - 1 ? length : (long)sizeof payload - 1] = 0;
+            say("key %s: read %s\n", ids[i], payload);
+        }
+    }
+    return 0;
+}
+
 static int usage(void) {
     fprintf(stderr,
             "usage: swinit-probe signals [HELPERS] | with-mask HEX PROGRAM... | ignore SIG PROGRAM...\n"
             "                    | clean [-C DIR] PROGRAM... | become-root PROGRAM...\n"
             "                    | orphans N | orphan-parent | ids | sigmask | fds | getenv NAME | cwd\n"
-            "                    | kill-self SIG | abort | exit N | sleep MS | pty PROGRAM [ARGS...]\n"
+            "                    | kill-self SIG | abort | exit N | sleep MS | pty [-s ROWS COLS] PROGRAM...\n"
+            "                    | tiocsti TEXT | keyctl-read ID...\n"
             "                    | unshare-user-mount | clone-user | clone3 | io-uring | userfaultfd\n"
             "                    | perf-event | add-key | personality | sockets | fork-bomb N | allocate MIB\n");
     return 64;
@@ -377,7 +463,12 @@ int main(int argc, char **argv) {
         sleep_ms(atol(argv[2]));
         return 0;
     }
-    if (strcmp(command, "pty") == 0 && argc >= 3) return probe_pty(argv + 2);
+    if (strcmp(command, "pty") == 0 && argc >= 6 && strcmp(argv[2], "-s") == 0) {
+        return probe_pty(argv + 5, atoi(argv[3]), atoi(argv[4]));
+    }
+    if (strcmp(command, "pty") == 0 && argc >= 3) return probe_pty(argv + 2, 0, 0);
+    if (strcmp(command, "tiocsti") == 0 && argc == 3) return probe_tiocsti(argv[2]);
+    if (strcmp(command, "keyctl-read") == 0 && argc >= 3) return probe_keyctl_read(argc - 2, argv + 2);
     int escape = probe_escape(argc, argv);
     if (escape >= 0) return escape;
     return usage();

@@ -10,7 +10,8 @@ enum SpecBuilder {
         let layers = options.rootfs.map { [$0] } ?? options.layers
         spec.layers = try layers.map { (layer) throws(RuntimeError) in try directory(layer, what: "layer") }
         if let upper = options.upper {
-            if mkdir(upper, 0o755) != 0 && errno != EEXIST { throw RuntimeError.syscall("mkdir upper", upper) }
+            // 0700: the writable layer holds whatever the container made, setuid files too.
+            if mkdir(upper, 0o700) != 0 && errno != EEXIST { throw RuntimeError.syscall("mkdir upper", upper) }
             spec.upper = try directory(upper, what: "upper")
         }
         spec.readOnly = options.readOnly
@@ -46,6 +47,8 @@ enum SpecBuilder {
         case .dockerDefault, nil:
             spec.seccompFilter = try SeccompFilter.compile(.dockerDefault, capabilities: spec.capabilities)
         }
+        spec.interactive = options.interactive
+        spec.tty = options.tty
         return spec
     }
 

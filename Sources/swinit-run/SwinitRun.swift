@@ -18,10 +18,20 @@ struct SwinitRun: ParsableCommand {
             --upper DIR). Volumes persist. The container gets its own PID, mount, UTS, \
             IPC and (unless --network host) network namespaces, a masked /proc, a nodev \
             /dev with the standard nodes, a read-only /sys, Docker's default \
-            capabilities and no_new_privs. Signals sent to swinit-run are forwarded to \
-            the container's PID 1. Docker's default seccomp profile applies (see \
-            --security-opt), and the container gets its own cgroup swinit/NAME and \
-            cgroup namespace, with --memory, --pids-limit and --cpus as limits.
+            capabilities (an empty inheritable set) and no_new_privs. Signals sent to \
+            swinit-run are forwarded to the container's PID 1. Docker's default seccomp \
+            profile applies (see --security-opt), and the container gets its own cgroup \
+            swinit/NAME and cgroup namespace, with --memory, --pids-limit and --cpus as limits.
+
+            The container runs in a new session with a new session keyring: it has no \
+            controlling terminal (it cannot type into yours with TIOCSTI or open your \
+            /dev/tty) and does not possess the keys of your keyrings. Its stdout and stderr are \
+            swinit-run's own; its stdin is /dev/null unless -i passes yours through. With \
+            -t it gets a pseudo-terminal from its own devpts as stdin, stdout and stderr \
+            (swinit gives the command its foreground); with -it swinit-run puts your \
+            terminal in raw mode, copies keys in and output out, passes on window size \
+            changes and restores your terminal when the container ends, however it ends; \
+            a small watcher process restores it even after a kill -9 of swinit-run.
 
             EXIT STATUS
               the container's status    0-255; 128+N when signal N killed its PID 1
@@ -103,6 +113,14 @@ struct SwinitRun: ParsableCommand {
 
     @Option(help: ArgumentHelp("Name of the state directory (default: unique).", valueName: "NAME"))
     var name: String?
+
+    @Flag(name: [.customShort("i"), .customLong("interactive")],
+          help: "Keep stdin open to the container (without -i it reads /dev/null, as under docker run).")
+    var interactive = false
+
+    @Flag(name: [.customShort("t"), .customLong("tty")],
+          help: "Give the container a terminal of its own (stdio and controlling terminal of PID 1).")
+    var tty = false
 
     @Argument(parsing: .captureForPassthrough, help: ArgumentHelp("The program to run and its arguments.", valueName: "COMMAND"))
     var command: [String] = []

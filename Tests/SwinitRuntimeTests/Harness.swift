@@ -117,13 +117,7 @@ final class Container {
 
     /// Waits until stdout contains `text`; false after `timeout` seconds.
     func waitForOutput(_ text: String, timeout: Double = 10) -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if stdout.contains(text) { return true }
-            if !process.isRunning { return stdout.contains(text) }
-            usleep(10_000)
-        }
-        return false
+        waitFor(text, in: { stdout }, while: process, timeout: timeout)
     }
 
     /// Waits for exit; SIGKILLs swinit-run (by pid) after `timeout` seconds.
@@ -140,6 +134,18 @@ final class Container {
             : process.terminationStatus
         return RunResult(status: status, stdout: stdout, stderr: stderr, timedOut: timedOut)
     }
+}
+
+/// Waits until `output()` contains `text`, or `process` has exited without
+/// it; false after `timeout` seconds.
+func waitFor(_ text: String, in output: () -> String, while process: Process, timeout: Double) -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if output().contains(text) { return true }
+        if !process.isRunning { return output().contains(text) }
+        usleep(10_000)
+    }
+    return false
 }
 
 /// Runs swinit-run to completion (bounded by `timeout` seconds).

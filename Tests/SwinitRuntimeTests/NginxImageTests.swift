@@ -135,6 +135,20 @@ struct NginxImageTests {
         }
     }
 
+    /// The layer cache is root only, as Docker keeps its store (0700/0710):
+    /// a setuid-root file a step left in a layer (su, mount…) is out of reach
+    /// of every other host user.
+    @Test func layerCacheIsRootOnly() throws {
+        try image.require()
+        let cache = URL(fileURLWithPath: image.layers[0]).deletingLastPathComponent().deletingLastPathComponent().path
+        let mode = (try? FileManager.default.attributesOfItem(atPath: cache)[.posixPermissions]) as? Int
+        #expect(mode == 0o700, "\(cache)")
+        let found = shell(["find", image.layers[0] + "/usr/bin", "-perm", "-4000", "-type", "f"]).stdout
+        let setuid = try #require(found.split(separator: "\n").first.map(String.init), "no setuid file in the base layer")
+        let reach = shell(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "test", "-e", setuid])
+        #expect(reach.status != 0, "nobody reaches \(setuid)")
+    }
+
     @Test func pageIsServedOverTLSWithSwinitAsPID1AndNginxWorkersBelowIt() throws {
         try image.require()
         let nginx = try NginxContainer(image)

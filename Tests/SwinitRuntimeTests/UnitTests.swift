@@ -35,6 +35,9 @@ import Testing
         spec.initArguments = ["-v", ""]
         spec.command = ["sh", "-c", "echo \"$1\"", "--", ""]
         spec.stateDirectory = "/run/swinit-run/c"
+        spec.interactive = true
+        spec.tty = true
+        (spec.terminalRows, spec.terminalColumns) = (40, 100)
         let decoded = try ContainerSpec(stage2Arguments: spec.stage2Arguments)
         #expect(decoded == spec)
     }

@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 static inline int swinit_run_errno(void) { return errno; }
@@ -74,15 +75,18 @@ static inline int swinit_run_read_signal(int fd) {
     return n < 0 ? -1 : 0;
 }
 
-/// Sets every catchable signal's disposition to SIG_DFL (see sigaction(2)),
-/// so a SIG_IGN inherited by swinit-run does not reach the container.
+/// Sets every catchable signal's disposition to SIG_DFL, all 64 of them, so
+/// a SIG_IGN inherited by swinit-run does not reach the container. Raw
+/// rt_sigaction(2) with the kernel's struct: libc's sigaction refuses its
+/// reserved signals 32 and 33 (EINVAL), and glibc's posix_spawn leaves them
+/// ignored in the child it starts.
 static inline void swinit_run_reset_dispositions(void) {
-    struct sigaction action;
+    struct { void (*handler)(int); unsigned long flags; void (*restorer)(void); uint64_t mask; } action;
     memset(&action, 0, sizeof action);
-    action.sa_handler = SIG_DFL;
+    action.handler = SIG_DFL;
     for (int signo = 1; signo < 65; signo++) {
         if (signo == SIGKILL || signo == SIGSTOP) continue;
-        (void)sigaction(signo, &action, NULL);
+        (void)syscall(SYS_rt_sigaction, signo, &action, NULL, sizeof(uint64_t));
     }
 }
 
@@ -112,6 +116,111 @@ static inline int swinit_run_loopback_up(void) {
     close(fd);
     errno = saved;
     return result;
+}
+
+/// KEYCTL_JOIN_SESSION_KEYRING(1) with a NULL name (keyctl(2)): the caller
+/// gets a new anonymous session keyring, so keys of the caller's session and
+/// user keyrings are no longer possessed (crun and runc do this per container).
+static inline int swinit_run_join_new_session_keyring(void) {
+    return (int)syscall(SYS_keyctl, 1, (const char *)0);
+}
+
+/// A CLOEXEC AF_UNIX stream socketpair (socketpair(2)) for the console socket.
+static inline int swinit_run_socketpair(int fds[_Nonnull 2]) {
+    return socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds);
+}
+
+/// Opens a new pseudo-terminal from `ptmx` (the devpts instance it belongs
+/// to): master CLOEXEC, unlocked (TIOCSPTLCK), and its slave opened through
+/// the master with TIOCGPTPEER (Linux 4.13+, no path lookup in /dev/pts).
+/// Returns 0 and both fds, or -1 with errno set and nothing left open.
+static inline int swinit_run_open_pty(const char *_Nonnull ptmx, int *_Nonnull master, int *_Nonnull slave) {
+    int unlock = 0;
+    int fd = open(ptmx, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    int peer = ioctl(fd, TIOCSPTLCK, &unlock) == 0 ? ioctl(fd, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC) : -1;
+    if (peer < 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    *master = fd;
+    *slave = peer;
+    return 0;
+}
+
+/// Makes `fd` the controlling terminal of the calling session leader (TIOCSCTTY, tty_ioctl(4)).
+static inline int swinit_run_set_controlling_terminal(int fd) { return ioctl(fd, TIOCSCTTY, 0); }
+
+/// Reads the window size of terminal `fd` (TIOCGWINSZ); -1 when it is not one.
+static inline int swinit_run_get_window_size(int fd, unsigned short *_Nonnull rows, unsigned short *_Nonnull columns) {
+    struct winsize size;
+    if (ioctl(fd, TIOCGWINSZ, &size) != 0) return -1;
+    *rows = size.ws_row;
+    *columns = size.ws_col;
+    return 0;
+}
+
+/// Sets the window size of terminal `fd` (TIOCSWINSZ); the kernel then sends
+/// SIGWINCH to the terminal's foreground process group.
+static inline int swinit_run_set_window_size(int fd, unsigned short rows, unsigned short columns) {
+    struct winsize size;
+    memset(&size, 0, sizeof size);
+    size.ws_row = rows;
+    size.ws_col = columns;
+    return ioctl(fd, TIOCSWINSZ, &size);
+}
+
+/// A one-byte message with room for one SCM_RIGHTS fd, as both ends of the
+/// console socket send and receive it (unix(7), cmsg(3)).
+struct swinit_run_fd_message {
+    char byte;
+    struct iovec payload;
+    struct msghdr header;
+    union { struct cmsghdr header; char space[CMSG_SPACE(sizeof(int))]; } control;  // last: clang sizes it late
+};
+
+static inline void swinit_run_fd_message_init(struct swinit_run_fd_message *_Nonnull message) {
+    memset(message, 0, sizeof *message);
+    message->payload.iov_base = &message->byte;
+    message->payload.iov_len = 1;
+    message->header.msg_iov = &message->payload;
+    message->header.msg_iovlen = 1;
+    message->header.msg_control = message->control.space;
+    message->header.msg_controllen = sizeof message->control.space;
+}
+
+/// Sends `fd` over the AF_UNIX socket `socket` as SCM_RIGHTS ancillary data.
+static inline int swinit_run_send_fd(int socket, int fd) {
+    struct swinit_run_fd_message message;
+    swinit_run_fd_message_init(&message);
+    struct cmsghdr *header = CMSG_FIRSTHDR(&message.header);
+    header->cmsg_level = SOL_SOCKET;
+    header->cmsg_type = SCM_RIGHTS;
+    header->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(header), &fd, sizeof(int));
+    ssize_t sent;
+    do sent = sendmsg(socket, &message.header, MSG_NOSIGNAL); while (sent < 0 && errno == EINTR);
+    return sent == 1 ? 0 : -1;
+}
+
+/// Receives one fd sent by swinit_run_send_fd, CLOEXEC. Returns it, 0 at
+/// end of file (nothing was sent), or -1 with errno set.
+static inline int swinit_run_receive_fd(int socket) {
+    struct swinit_run_fd_message message;
+    swinit_run_fd_message_init(&message);
+    ssize_t got;
+    do got = recvmsg(socket, &message.header, MSG_CMSG_CLOEXEC); while (got < 0 && errno == EINTR);
+    if (got <= 0) return (int)got;
+    struct cmsghdr *header = CMSG_FIRSTHDR(&message.header);
+    if (header == NULL || header->cmsg_level != SOL_SOCKET || header->cmsg_type != SCM_RIGHTS) {
+        errno = EBADMSG;
+        return -1;
+    }
+    int fd;
+    memcpy(&fd, CMSG_DATA(header), sizeof(int));
+    return fd;
 }
 
 #endif

@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: Apache-2.0
+// What the container can no longer reach of its caller (issue 9): the
+// caller's terminal (TIOCSTI), its keyrings, signals left ignored, an
+// inheritable capability set, the state directories; and `-t`/`-i` as in
+// `docker run`. Each escape is performed by the static probe inside a busybox
+// container; terminals are the probe's `pty` runner, owned by the test.
+import Foundation
+import Testing
+
+/// The static probe's directory mounted read-only at /probe in the container.
+var probeVolume: [String] { ["-v", Harness.shared.packageRoot + "/.build/static:/probe:ro"] }
+let probe = "/probe/swinit-probe"
+
+/// swinit-run on a pseudo-terminal of the test's own (`swinit-probe pty`):
+/// swinit-run's stdin, stdout and stderr are the slave, which is its
+/// controlling terminal, as in a shell; the test types through `type`.
+final class TerminalRun {
+    let process = Process()
+    let input = Pipe()
+    let outputPath: String
+
+    init(_ arguments: [String], rows: Int = 0, columns: Int = 0) throws {
+        let harness = Harness.shared
+        outputPath = harness.temporaryDirectory("pty") + "/output"
+        _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
+        process.executableURL = URL(fileURLWithPath: harness.packageRoot + "/.build/static/swinit-probe")
+        let size = rows > 0 ? ["-s", String(rows), String(columns)] : []
+        process.arguments = ["pty"] + size + [harness.swinitRun, "--init", harness.swinit] + arguments
+        process.standardInput = input
+        process.standardOutput = FileHandle(forWritingAtPath: outputPath)
+        try process.run()
+    }
+
+    /// Everything the terminal showed, carriage returns removed.
+    var output: String {
+        ((try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "").replacingOccurrences(of: "\r", with: "")
+    }
+
+    /// swinit-run's pid (the runner's "pty child PID" line).
+    var swinitRun: pid_t? {
+        output.split(separator: "\n").first { $0.hasPrefix("pty child ") }.flatMap { pid_t($0.dropFirst(10)) }
+    }
+
+    /// The runner's last line when swinit-run left the terminal cooked.
+    static let restored = "pty exit modes icanon 1 isig 1 echo 1\n"
+
+    /// Types `text` into the terminal; lost (EPIPE, not SIGPIPE) when the runner is gone.
+    func type(_ text: String) {
+        signal(SIGPIPE, SIG_IGN)
+        _ = text.withCString { write(input.fileHandleForWriting.fileDescriptor, $0, strlen($0)) }
+    }
+
+    func waitForOutput(_ text: String, timeout: Double = 10) -> Bool {
+        waitFor(text, in: { output }, while: process, timeout: timeout)
+    }
+
+    /// The exit status (SIGKILLs the runner after `timeout` seconds: -1).
+    func finish(timeout: Double = 20) -> Int32 {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { usleep(5_000) }
+        if process.isRunning {
+            if let pid = swinitRun { kill(pid, SIGKILL) }
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            return -1
+        }
+        return process.terminationStatus
+    }
+}
+
+/// The local-mode flags of the terminal open at `fd` (tcgetattr(3)); nil if it is none.
+func localModes(_ fd: Int32) -> tcflag_t? {
+    var settings = termios()
+    return tcgetattr(fd, &settings) == 0 ? settings.c_lflag : nil
+}
+
+@Suite(.enabled(if: isRoot, "needs root: namespaces and mounts"), .timeLimit(.minutes(1)))
+struct SessionTests {
+    /// bubblewrap's CVE-2017-5226: without a new session the container could
+    /// type a command into the caller's terminal for the caller's shell.
+    @Test(arguments: [([String](), false), ([], true), (["-u", "1000"], false), (["-u", "1000"], true)])
+    func typingIntoTheCallersTerminalIsRefused(user: [String], interactive: Bool) throws {
+        let marker = "touch /tmp/pwned-\(UUID().uuidString.prefix(8))"
+        let terminal = try TerminalRun((interactive ? ["-i"] : []) + user + rootfs + probeVolume
+            + ["--", probe, "tiocsti", marker + "\n"])
+        #expect(terminal.finish() == 0, "\(terminal.output)")
+        let output = terminal.output
+        #expect(output.contains("tiocsti done"), "\(output)")
+        #expect(!output.contains("injected"), "\(output)")
+        // What TIOCSTI pushes is echoed by the terminal: nothing arrived.
+        #expect(!output.contains(marker), "\(output)")
+        #expect(output.contains("fd 1: EPERM\nfd 2: EPERM\n/dev/tty: ENXIO\n"), "\(output)")
+        #expect(output.contains("fd 0: EPERM") == interactive, "\(output)")
+    }
+
+    @Test(arguments: [false, true])
+    func stdinIsDevNullUnlessInteractive(interactive: Bool) throws {
+        let command = [Harness.shared.swinitRun, "--init", Harness.shared.swinit] + (interactive ? ["-i"] : [])
+            + rootfs + ["--", "sh", "-c", "cat; readlink /proc/self/fd/0"]
+        let result = shell(["sh", "-c", "echo typed | \"$@\"", "sh"] + command)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.hasPrefix(interactive ? "typed\npipe:" : "/dev/null"), "\(result.stdout)")
+    }
+
+    /// A key the caller (root) added to its session keyring and to root's
+    /// user keyring is not readable inside: the container has a session
+    /// keyring of its own, from which neither is possessed.
+    @Test(arguments: [[String](), ["-u", "1000"]])
+    func callersKeysCannotBeReadInside(user: [String]) throws {
+        let tag = "swinit-test-\(getpid())-\(UUID().uuidString.prefix(6))"
+        // The default seccomp profile denies keyctl outright; unconfined, this
+        // proves the session keyring alone.
+        let command = [Harness.shared.swinitRun, "--init", Harness.shared.swinit, "--security-opt", "seccomp=unconfined"]
+            + user + rootfs + probeVolume + ["--", probe, "keyctl-read"]
+        let result = shell(["keyctl", "session", "-", "sh", "-c", """
+            session=$(keyctl show @s | sed -n '2s/^ *\\([0-9]*\\).*/\\1/p')
+            s=$(keyctl add user \(tag)-s payload-s @s) && u=$(keyctl add user \(tag)-u payload-u @u) || exit 99
+            echo "host session keyring: $session"
+            "$@" "$s" "$u"; status=$?
+            keyctl unlink "$u" @u >/dev/null; exit $status
+            """, "sh"] + command)
+        #expect(result.status == 0, "\(result.stdout) \(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.count == 4, "\(result.stdout) \(result.stderr)")
+        #expect(!result.stdout.contains("payload"), "\(result.stdout)")
+        #expect(lines.suffix(2).allSatisfy { $0.hasSuffix(": EACCES") }, "\(result.stdout)")
+        let host = lines.first?.split(separator: " ").last, inside = lines.dropFirst().first?.split(separator: " ").last
+        #expect(host != nil && inside != nil && host != inside, "\(result.stdout)")
+    }
+
+    /// glibc's posix_spawn leaves signals 32 and 33 ignored in stage 2 and
+    /// libc's sigaction cannot reset them; the command starts clean anyway.
+    @Test(arguments: [false, true])
+    func commandStartsWithNoSignalBlockedOrIgnored(noInit: Bool) throws {
+        let result = try run((noInit ? ["--no-init"] : []) + rootfs + probeVolume + ["--", probe, "sigmask"])
+        #expect(result.stdout == "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n", "\(result.stderr)")
+    }
+
+    /// -t without a terminal on the caller's side still gives the container
+    /// its own terminal from its own devpts instance.
+    @Test func ttyIsATerminalOfTheContainersOwnDevpts() throws {
+        let result = try run(["-t"] + rootfs + ["--", "sh", "-c", "tty; ls -1 /dev/pts; test -t 1 && test -t 2 && echo stdio"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.replacingOccurrences(of: "\r", with: "") == "/dev/pts/0\n0\nptmx\nstdio\n")
+    }
+
+    /// Ctrl-C is a byte in raw mode; the container's terminal turns it into
+    /// SIGINT for the command in its foreground: 130, as `docker run -it --init`.
+    @Test func ctrlCInTheTerminalEndsTheCommandWith130() throws {
+        let terminal = try TerminalRun(["-it"] + rootfs + ["--", "sh", "-c", "echo ready; sleep 30"])
+        #expect(terminal.waitForOutput("ready"))
+        let caller = try #require(terminal.swinitRun)
+        let fd = open("/proc/\(caller)/fd/0", O_RDWR | O_NOCTTY)
+        defer { close(fd) }
+        // Raw while the container runs: no canonical mode, no signals, no echo.
+        #expect(localModes(fd).map { $0 & tcflag_t(ICANON | ISIG | ECHO) } == 0)
+        terminal.type("\u{3}")
+        #expect(terminal.finish() == 130, "\(terminal.output)")
+        #expect(terminal.output.hasSuffix(TerminalRun.restored), "\(terminal.output)")
+    }
+
+    @Test func windowSizeReachesTheContainerAndFollowsChanges() throws {
+        let terminal = try TerminalRun(["-it"] + rootfs + ["--", "sh", "-c",
+            "stty size; trap 'stty size' WINCH; echo ready; while :; do sleep 0.05; done"], rows: 40, columns: 100)
+        #expect(terminal.waitForOutput("ready"))
+        #expect(terminal.output.contains("40 100\n"), "\(terminal.output)")
+        let caller = try #require(terminal.swinitRun)
+        // Resizing the caller's terminal sends SIGWINCH to swinit-run, its foreground job.
+        let fd = open("/proc/\(caller)/fd/0", O_RDWR | O_NOCTTY)
+        defer { close(fd) }
+        var size = winsize(ws_row: 50, ws_col: 120, ws_xpixel: 0, ws_ypixel: 0)
+        #expect(ioctl(fd, UInt(TIOCSWINSZ), &size) == 0)
+        #expect(terminal.waitForOutput("50 120\n"), "\(terminal.output)")
+        terminal.type("\u{3}")
+        #expect(terminal.finish() == 130, "\(terminal.output)")
+    }
+
+    /// Job control inside the container's terminal, by an interactive shell:
+    /// Ctrl-Z stops the job, `fg` resumes it, Ctrl-C ends it.
+    @Test func ctrlZAndFgWorkInAnInteractiveShell() throws {
+        let terminal = try TerminalRun(["-it"] + rootfs + ["--", "sh"])
+        #expect(terminal.waitForOutput("# "))
+        terminal.type("sleep 30\r")
+        usleep(300_000)
+        terminal.type("\u{1a}")
+        #expect(terminal.waitForOutput("Stopped"), "\(terminal.output)")
+        terminal.type("fg\r")
+        #expect(terminal.waitForOutput("sleep 30\n"), "\(terminal.output)")
+        usleep(200_000)
+        terminal.type("\u{3}")
+        usleep(200_000)
+        terminal.type("exit 3\r")
+        #expect(terminal.finish() == 3, "\(terminal.output)")
+    }
+
+    /// The caller's terminal comes back cooked however the container ends:
+    /// its PID 1 killed with SIGKILL, swinit-run sent SIGTERM, or swinit-run
+    /// killed with SIGKILL (then its terminal guard restores it).
+    @Test(arguments: [(true, SIGKILL, 137), (false, SIGTERM, 143), (false, SIGKILL, 137)])
+    func callersTerminalIsRestoredWhenTheContainerIsKilled(initTarget: Bool, signal: Int32, status: Int32) throws {
+        let terminal = try TerminalRun(["-it"] + rootfs + ["--", "sh", "-c", "echo ready; sleep 30"])
+        #expect(terminal.waitForOutput("ready"))
+        let caller = try #require(terminal.swinitRun)
+        let fd = open("/proc/\(caller)/fd/0", O_RDWR | O_NOCTTY)
+        defer { close(fd) }
+        #expect(localModes(fd).map { $0 & tcflag_t(ICANON) } == 0)
+        let target = initTarget ? try #require(descendants(of: caller).first { commandLine($0).hasPrefix("/sbin/swinit") })
+            : caller
+        kill(target, signal)
+        #expect(terminal.finish() == status, "\(terminal.output)")
+        #expect(terminal.output.hasSuffix(TerminalRun.restored), "\(terminal.output)")
+    }
+
+    /// The state directories' root and each container's directory are root
+    /// only, and so is the container's root seen through /proc/PID/root.
+    @Test func stateDirectoriesAreRootOnly() throws {
+        let root = Harness.shared.temporaryDirectory("state")
+        chmod(root, 0o755)
+        let name = "root-only-\(getpid())"
+        let environment = ProcessInfo.processInfo.environment.merging(["SWINIT_RUN_STATE": root]) { $1 }
+        let container = try Container(rootfs + ["--name", name, "--", "sh", "-c", "echo ready; sleep 5"],
+                                      environment: environment)
+        defer { kill(container.pid, SIGTERM); _ = container.finish() }
+        #expect(container.waitForOutput("ready"))
+        let mode = { (path: String) -> Int in
+            ((try? FileManager.default.attributesOfItem(atPath: path)[.posixPermissions]) as? Int) ?? -1
+        }
+        #expect(mode(root) == 0o700)
+        #expect(mode(root + "/" + name) == 0o700)
+        let initPID = try #require(descendants(of: container.pid).first)
+        for path in [root + "/" + name, "/proc/\(initPID)/root/etc"] {
+            let listing = shell(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "ls", path])
+            #expect(listing.status != 0, "nobody lists \(path): \(listing.stdout)")
+        }
+    }
+}
