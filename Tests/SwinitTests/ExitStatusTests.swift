@@ -29,7 +29,7 @@ struct ExitStatusTests {
     func notFoundGives127(build: InitBuild) throws {
         let result = try run(build.path, ["--", "/nonexistent/program"])
         #expect(result.status == 127)
-        #expect(result.stderr == "[swinit] exec /nonexistent/program: No such file or directory\n")
+        #expect(result.stderr == "[swinit] error: exec /nonexistent/program: No such file or directory\n")
         #expect(result.stdout.isEmpty)
     }
 
@@ -41,7 +41,7 @@ struct ExitStatusTests {
         try "#!/bin/sh\nexit 0\n".write(toFile: script, atomically: true, encoding: .utf8)
         let result = try run(build.path, ["--", script])
         #expect(result.status == 126)
-        #expect(result.stderr == "[swinit] exec \(script): Permission denied\n")
+        #expect(result.stderr == "[swinit] error: exec \(script): Permission denied\n")
     }
 
     @Test("-e CODE reports CODE as 0, and only CODE", arguments: InitBuild.allCases)

@@ -6,13 +6,15 @@ import Testing
 
 /// Starts `swinit ARGS -- probe signals HELPERS` and waits until every
 /// reporter is ready. Returns the handle and the reporters' pids.
-func startSignalReporters(_ build: InitBuild, _ options: [String], helpers: Int = 0, asPID1: Bool = false)
-    throws -> (Spawned, [pid_t], swinit: pid_t)
-{
-    let command = [build.path] + options + ["--", probe, "signals", "\(helpers)"]
+/// `path` runs swinit under another name (a symlink: `docker-init`, …).
+func startSignalReporters(
+    _ build: InitBuild, _ options: [String], helpers: Int = 0, asPID1: Bool = false, path: String? = nil,
+    environment: [String: String]? = nil
+) throws -> (Spawned, [pid_t], swinit: pid_t) {
+    let command = [path ?? build.path] + options + ["--", probe, "signals", "\(helpers)"]
     let spawned = asPID1
-        ? try Spawned("/usr/bin/unshare", ["--pid", "--fork", "--mount-proc", "--kill-child"] + command)
-        : try Spawned(command[0], Array(command.dropFirst()))
+        ? try Spawned("/usr/bin/unshare", ["--pid", "--fork", "--mount-proc", "--kill-child"] + command, environment: environment)
+        : try Spawned(command[0], Array(command.dropFirst()), environment: environment)
     var reporters: [pid_t] = []
     for _ in 0...helpers {
         guard let line = spawned.line(containing: "ready pid") else { break }
