@@ -13,16 +13,26 @@ let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().de
     .deletingLastPathComponent().path
 
 /// Which build of swinit a test runs.
+///
+/// `SWINIT_TEST_QEMU=qemu-aarch64-static` with `SWINIT_STATIC_BIN` naming the
+/// aarch64 binary runs the static build's tests under qemu-user (the host
+/// build is then not under test); see `qemuWrapper`.
 enum InitBuild: String, CaseIterable, CustomTestStringConvertible, Sendable {
     /// scripts/build-static.sh: Embedded Swift, musl, static.
     case staticEmbedded = "static"
     /// `swift build`: host mode.
     case host
 
+    static var allCases: [InitBuild] { qemu == nil ? [.staticEmbedded, .host] : [.staticEmbedded] }
+
+    /// The qemu-user emulator to run the static build under, if any.
+    static let qemu = ProcessInfo.processInfo.environment["SWINIT_TEST_QEMU"].flatMap { $0.isEmpty ? nil : $0 }
+
     var path: String {
         switch self {
         case .staticEmbedded:
-            return ProcessInfo.processInfo.environment["SWINIT_STATIC_BIN"] ?? "\(packageRoot)/.build/static/swinit"
+            let binary = ProcessInfo.processInfo.environment["SWINIT_STATIC_BIN"] ?? "\(packageRoot)/.build/static/swinit"
+            return Self.qemu == nil ? binary : qemuWrapper(for: binary)
         case .host:
             if let path = ProcessInfo.processInfo.environment["SWINIT_HOST_BIN"] { return path }
             // `swift test` builds the executable next to the test bundle.
@@ -36,6 +46,23 @@ enum InitBuild: String, CaseIterable, CustomTestStringConvertible, Sendable {
     }
 
     var testDescription: String { rawValue }
+}
+
+/// A script that runs `binary` under `SWINIT_TEST_QEMU` and passes its own
+/// name on as the guest's argv[0] (`-0`), so a symlink named `docker-init`
+/// to it still chooses swinit's personality. `exec` keeps the pid, so the
+/// emulated swinit is PID 1 where the script was. Kept under .build.
+func qemuWrapper(for binary: String) -> String {
+    let path = "\(packageRoot)/.build/qemu-wrapper/swinit"
+    if !FileManager.default.fileExists(atPath: path) {
+        try? FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let script = "#!/bin/sh\nexec \(InitBuild.qemu!) -0 \"$0\" \(binary) \"$@\"\n"
+        let temporary = path + ".\(UUID().uuidString)"
+        _ = FileManager.default.createFile(atPath: temporary, contents: Data(script.utf8), attributes: [.posixPermissions: 0o755])
+        rename(temporary, path)
+    }
+    return path
 }
 
 /// The static test helper (Sources/swinit-probe), built by scripts/build-static.sh.
