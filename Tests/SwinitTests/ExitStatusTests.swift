@@ -25,7 +25,7 @@ struct ExitStatusTests {
         #expect(try run(build.path, ["--", probe, "abort"]).status == 134)
     }
 
-    @Test("a program that is not found gives 127 and says why", arguments: InitBuild.allCases)
+    @Test("a program that is not found gives 127 and says why", .notUnderQemu(.subreaper), arguments: InitBuild.allCases)
     func notFoundGives127(build: InitBuild) throws {
         let result = try run(build.path, ["--", "/nonexistent/program"])
         #expect(result.status == 127)
@@ -33,7 +33,7 @@ struct ExitStatusTests {
         #expect(result.stdout.isEmpty)
     }
 
-    @Test("a program that cannot be executed gives 126 and says why", arguments: InitBuild.allCases)
+    @Test("a program that cannot be executed gives 126 and says why", .notUnderQemu(.subreaper), arguments: InitBuild.allCases)
     func notExecutableGives126(build: InitBuild) throws {
         let directory = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }

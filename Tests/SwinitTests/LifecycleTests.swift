@@ -37,7 +37,7 @@ struct LifecycleTests {
         }
     }
 
-    @Test("-t returns as soon as the group is gone", arguments: InitBuild.allCases)
+    @Test("-t returns as soon as the group is gone", .notUnderQemu(.subreaper), arguments: InitBuild.allCases)
     func gracePeriodEndsEarly(build: InitBuild) throws {
         let started = Date()
         let result = try run(build.path, ["-t", "20", "--", "/bin/sh", "-c", "\"$0\" sleep 60000 & exit 4", probe])
@@ -63,7 +63,7 @@ struct LifecycleTests {
         #expect(!FileManager.default.fileExists(atPath: directory + "/finished"), "without -t the namespace dies at once")
     }
 
-    @Test("-P stays as PID 1 reaping orphans until SIGTERM, then exits 0", arguments: InitBuild.allCases)
+    @Test("-P stays as PID 1 reaping orphans until SIGTERM, then exits 0", .notUnderQemu(.procStatus), arguments: InitBuild.allCases)
     func pauseMode(build: InitBuild) throws {
         let spawned = try Spawned("/usr/bin/unshare", ["--pid", "--fork", "--mount-proc", "--kill-child", build.path, "-P"])
         #expect(eventually { children(of: spawned.pid).count == 1 })

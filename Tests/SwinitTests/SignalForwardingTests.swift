@@ -31,7 +31,7 @@ struct SignalForwardingTests {
     static let forwarded: [Int32] = [SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGALRM, SIGPIPE, SIGURG,
                                      SIGSEGV, SIGABRT, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS, 35, 40, 64]
 
-    @Test("every catchable signal reaches every process of the child's group", arguments: InitBuild.allCases, [false, true])
+    @Test("every catchable signal reaches every process of the child's group", .notUnderQemu(.signals), arguments: InitBuild.allCases, [false, true])
     func signalsReachTheProcessGroup(build: InitBuild, asPID1: Bool) throws {
         let (spawned, reporters, swinit) = try startSignalReporters(build, [], helpers: 1, asPID1: asPID1)
         try #require(reporters.count == 2)
@@ -61,7 +61,7 @@ struct SignalForwardingTests {
         kill(helper, SIGKILL)
     }
 
-    @Test("-r rewrites a forwarded signal; TO = 0 drops it", arguments: InitBuild.allCases)
+    @Test("-r rewrites a forwarded signal; TO = 0 drops it", .notUnderQemu(.signals), arguments: InitBuild.allCases)
     func rewritesApply(build: InitBuild) throws {
         let (spawned, reporters, swinit) = try startSignalReporters(build, ["-r", "USR1:USR2", "--rewrite", "SIGHUP:0", "-r", "RTMIN+1:RTMAX"])
         try #require(reporters.count == 1)
@@ -76,7 +76,7 @@ struct SignalForwardingTests {
         #expect(!spawned.stdoutSoFar.contains("signal \(SIGHUP) "))
     }
 
-    @Test("swinit blocks every signal, 32 and 33 included, and reads them from a CLOEXEC signalfd", arguments: InitBuild.allCases)
+    @Test("swinit blocks every signal, 32 and 33 included, and reads them from a CLOEXEC signalfd", .notUnderQemu(.procStatus), arguments: InitBuild.allCases)
     func everySignalIsBlocked(build: InitBuild) throws {
         let (spawned, _, swinit) = try startSignalReporters(build, [])
         // The kernel never blocks SIGKILL (9) and SIGSTOP (19): all other 62 bits are set.

@@ -65,6 +65,24 @@ func qemuWrapper(for binary: String) -> String {
     return path
 }
 
+/// Why a test cannot run while the static build runs under qemu-user
+/// (`SWINIT_TEST_QEMU`): limits of the emulator, not of swinit.
+enum QemuLimit: String {
+    /// Any test that needs swinit as subreaper, or an exact stderr when not PID 1.
+    case subreaper = "qemu-user does not implement prctl(PR_SET_CHILD_SUBREAPER) (EINVAL)"
+    /// The tests that read swinit's SigBlk/SigIgn from /proc.
+    case procStatus = "/proc/PID/status shows qemu's own signal mask and dispositions, not the guest's"
+    /// Real-time signals and user-sent fault signals.
+    case signals = "qemu-user renumbers real-time signals and takes SIGILL, SIGTRAP and SIGSYS sent to it for its own"
+}
+
+extension Trait where Self == ConditionTrait {
+    /// Skips the test, with `limit`'s reason, when the static build runs under qemu-user.
+    static func notUnderQemu(_ limit: QemuLimit) -> Self {
+        .disabled(if: InitBuild.qemu != nil, Comment(rawValue: limit.rawValue))
+    }
+}
+
 /// The static test helper (Sources/swinit-probe), built by scripts/build-static.sh.
 let probe = ProcessInfo.processInfo.environment["SWINIT_PROBE_BIN"] ?? "\(packageRoot)/.build/static/swinit-probe"
 
