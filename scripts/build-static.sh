@@ -104,5 +104,8 @@ build() {
 
 for arch in "${archs[@]}"; do build "$arch"; done
 # The unqualified paths: the first architecture built (default: this machine's).
-cp "$out/${archs[0]}/swinit" "$out/swinit"
-cp "$out/${archs[0]}/swinit-probe" "$out/swinit-probe"
+# Copied beside and renamed over, as a running binary cannot be overwritten.
+for name in swinit swinit-probe; do
+    cp "$out/${archs[0]}/$name" "$out/$name.new"
+    mv -f "$out/$name.new" "$out/$name"
+done
