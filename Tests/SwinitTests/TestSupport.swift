@@ -72,8 +72,6 @@ enum QemuLimit: String {
     case subreaper = "qemu-user does not implement prctl(PR_SET_CHILD_SUBREAPER) (EINVAL)"
     /// The tests that read swinit's SigBlk/SigIgn from /proc.
     case procStatus = "/proc/PID/status shows qemu's own signal mask and dispositions, not the guest's"
-    /// Real-time signals and user-sent fault signals.
-    case signals = "qemu-user renumbers real-time signals and takes SIGILL, SIGTRAP and SIGSYS sent to it for its own"
 }
 
 extension Trait where Self == ConditionTrait {
