@@ -46,7 +46,7 @@ start() {
             --host "unix://$root/docker.sock" \
             --containerd-namespace "swinit-test-$init" --containerd-plugins-namespace "swinit-test-$init-plugins" \
             --iptables=false --ip6tables=false --bridge=none --ip-masq=false \
-            --exec-opt native.cgroupdriver=cgroupfs --storage-driver overlay2 \
+            --exec-opt native.cgroupdriver=cgroupfs \
             --init-path "$init_path" \
             </dev/null >"$root/dockerd.log" 2>&1 &
         echo $! > "$root/dockerd.started-pid"

@@ -53,9 +53,9 @@ public enum Usage {
                swinit --pause [OPTIONS]
 
         A minimal init for containers: runs PROGRAM as its child, forwards the
-        signals it receives to the child's process group, reaps orphaned
-        processes so no zombie is left, and exits with the child's status
-        (128+N when signal N killed it). Option parsing stops at "--" or at
+        signals it receives to the child's process group (the child alone under
+        tini's names, below), reaps orphaned processes so no zombie is left, and
+        exits with the child's status (128+N when signal N killed it). Option parsing stops at "--" or at
         the first argument that is not an option.
 
         Options:
@@ -80,7 +80,7 @@ public enum Usage {
           -h, --help              print this help
           -l, --license           print the license
 
-        Started as docker-init, podman-init or tini (the name Docker and podman
+        Started as docker-init, podman-init or tini (the names Docker and podman
         give their init), swinit follows tini's rules: signals go to the child
         only, unless TINI_KILL_PROCESS_GROUP is set. Started as pause, it runs in
         pause mode (-P) with no arguments.
