@@ -147,6 +147,17 @@ struct DockerInitTests {
         }
     }
 
+    @Test("--restart=always with malformed variables: running, not restarting", arguments: EngineInit.allCases)
+    func noRestartLoop(initKind: EngineInit) throws {
+        let options = ["--restart=always", "-e", "TINI_VERBOSITY=", "-e", "SWINIT_VERBOSITY=-1", "-e", "SWINIT_GRACE_PERIOD=5s"]
+        try withDetached(initKind, options: options, ["sh", "-c", "echo ready; exec sleep 30"]) { name in
+            #expect(logs(of: name, contain: "ready") { try docker(initKind, $0) })
+            Thread.sleep(forTimeInterval: 1.5)
+            let state = try docker(initKind, ["inspect", "-f", "{{.RestartCount}} {{.State.Running}}", name])
+            #expect(state.stdout == "0 true\n", "restarts and running: \(state.stdout)")
+        }
+    }
+
     @Test("docker-compose: a service with init: true runs under the init", arguments: EngineInit.allCases)
     func composeInitTrue(initKind: EngineInit) throws {
         try #require(Engines.dockerImages[initKind] == true)
