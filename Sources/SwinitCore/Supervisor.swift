@@ -131,7 +131,7 @@ public struct Supervisor {
             case SIGTERM, SIGINT:
                 Log.info("pause mode: ", .signal(info.signal), " received, exiting")
                 return 0
-            default: Log.debug("pause: ignoring ", .signal(info.signal))
+            default: Log.debug("pause mode: ignoring ", .signal(info.signal))
             }
         }
     }
