@@ -76,7 +76,7 @@ struct PersonalityTests {
         let renamed = try RenamedInit(build, as: "pause")
         let spawned = try Spawned("/usr/bin/unshare", ["--pid", "--fork", "--mount-proc", "--kill-child", renamed.path, "-v"])
         var swinit: pid_t = -1
-        #expect(eventually { swinit = children(of: spawned.pid).first ?? -1; return swinit > 0 && processState(swinit) == "S" })
+        #expect(eventually { swinit = children(of: spawned.pid).first ?? -1; return swinit > 0 && waitsForSignals(swinit) })
         kill(swinit, SIGTERM)
         #expect(spawned.waitForExit() == 0)
         let stderr = spawned.remainingOutput().stderr

@@ -328,6 +328,13 @@ func makeTemporaryDirectory() throws -> String {
     return path
 }
 
+/// Whether swinit (PID 1 of its namespace) blocks every signal and waits on
+/// its signalfd, so a signal sent now is not lost. Under qemu-user, /proc
+/// shows qemu's own mask: there the sleep in the read is the sign.
+func waitsForSignals(_ swinit: pid_t) -> Bool {
+    processState(swinit) == "S" && (InitBuild.qemu != nil || procStatus(swinit, "SigBlk") == allBlocked)
+}
+
 /// SigBlk of a process that blocks every signal the kernel lets it block
 /// (all 64 but SIGKILL and SIGSTOP).
 let allBlocked = "fffffffffffbfeff"
