@@ -56,8 +56,6 @@ stage=""
 while IFS= read -r line; do
     read -r -a words <<< "$line"
     instruction=${words[0]^^}
-    # FROM --platform=… IMAGE AS NAME: the flag does not change the stage here.
-    if [ "$instruction" = FROM ] && [[ ${words[1]:-} == --platform=* ]]; then words=("${words[0]}" "${words[@]:2}"); fi
     rest=${line#*[[:space:]]}
     case $instruction in
         FROM)
