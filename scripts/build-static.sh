@@ -5,8 +5,11 @@
 # that architecture's musl headers, linked statically with musl's libc.a and
 # stripped; plus the static test probe.
 #
-#   scripts/build-static.sh [ARCH...]    ARCH: x86_64 (amd64), aarch64 (arm64);
-#                                        default: both
+#   scripts/build-static.sh [ARCH...]    ARCH: x86_64 (amd64), aarch64 (arm64),
+#                                        or all: this machine's, then the other
+#   With no ARCH: this machine's, and the other one when its musl and cross
+#   compiler are installed (else one line says what to install). A named
+#   ARCH, or all, fails without them.
 #
 # Output: .build/static/<arch>/{swinit,swinit-probe}, and .build/static/{swinit,
 # swinit-probe}: copies of the first ARCH built (by default this machine's),
@@ -24,14 +27,18 @@ cd "$(dirname "$0")/.."
 out=.build/static
 native=$(uname -m)
 
+other=aarch64
+[ "$native" = aarch64 ] && other=x86_64
 # Docker's names (TARGETARCH) and the kernel's both work.
 archs=()
+optional=""
 for name in "${@:-}"; do
     case "$name" in
-        "") archs=("$native"); [ "$native" = x86_64 ] && archs+=(aarch64); [ "$native" = aarch64 ] && archs+=(x86_64) ;;
+        "") archs=("$native" "$other"); optional=$other ;;
+        all) archs+=("$native" "$other") ;;
         x86_64|amd64) archs+=(x86_64) ;;
         aarch64|arm64) archs+=(aarch64) ;;
-        *) echo "build-static: unknown architecture '$name' (x86_64/amd64, aarch64/arm64)" >&2; exit 2 ;;
+        *) echo "build-static: unknown architecture '$name' (x86_64/amd64, aarch64/arm64, all)" >&2; exit 2 ;;
     esac
 done
 
@@ -102,7 +109,14 @@ build() {
     fi
 }
 
-for arch in "${archs[@]}"; do build "$arch"; done
+for arch in "${archs[@]}"; do
+    if [ "$arch" = "$optional" ] && ! command -v "$arch-linux-musl-gcc" >/dev/null; then
+        echo "build-static: $arch skipped: no $arch-linux-musl-gcc (scripts/build-static.sh all, after installing" \
+            "musl-dev and the cross gcc for it, builds it too)" >&2
+        continue
+    fi
+    build "$arch"
+done
 # The unqualified paths: the first architecture built (default: this machine's).
 # Copied beside and renamed over, as a running binary cannot be overwritten.
 for name in swinit swinit-probe; do

@@ -41,7 +41,7 @@ if [ ${#missing[@]} -gt 0 ] || $update_needed; then
 fi
 
 echo "== building the static init and probe for x86_64 and aarch64 (Embedded Swift + musl)"
-scripts/build-static.sh
+scripts/build-static.sh all
 echo "== building the host binaries and tests"
 swift build --build-tests
 
