@@ -21,13 +21,48 @@ public struct InitOptions {
         case run, pause, version, help, license
     }
 
+    /// Whose rules swinit follows, from the name it was started under
+    /// (argv[0]'s basename), decided once while parsing.
+    public enum Personality: Equatable {
+        /// Its own name (or any other): process-group delivery by default.
+        case swinit
+        /// `docker-init`, `podman-init`, `tini`: the name an engine or an
+        /// image gives tini, so tini's rules: signals go to the child only,
+        /// to its group when `TINI_KILL_PROCESS_GROUP` is set (any value).
+        case tini
+        /// `pause`: the Kubernetes/podman pause process; pause mode with no
+        /// arguments (as `-P`).
+        case pause
+
+        /// The personality for the program name `argv0` (a path or a name).
+        public init(programName argv0: UnsafePointer<CChar>) {
+            var base = argv0
+            var cursor = argv0
+            while cursor.pointee != 0 {
+                if cursor.pointee == CChar(UInt8(ascii: "/")) { base = cursor + 1 }
+                cursor += 1
+            }
+            if equals(base, "docker-init") || equals(base, "podman-init") || equals(base, "tini") {
+                self = .tini
+            } else if equals(base, "pause") {
+                self = .pause
+            } else {
+                self = .swinit
+            }
+        }
+    }
+
+    /// The rules chosen by argv[0]'s name.
+    public var personality = Personality.swinit
     /// What to do after parsing (`--help`, `--pause`, …).
     public var action = Action.run
     /// `-s`, `--no-subreaper`, `SWINIT_SUBREAPER`, `TINI_SUBREAPER`.
     public var subreaper = SubreaperMode.automatic
     /// Signal to receive when the parent dies (`-p`), 0 for none.
     public var parentDeathSignal: Int32 = 0
-    /// Forward to the process group (default) or the child only (`-c`).
+    /// Forward to the process group or the child only: the personality's
+    /// default, then `TINI_KILL_PROCESS_GROUP`, `SWINIT_KILL_PROCESS_GROUP`,
+    /// then `-g`/`-c` (the command line wins).
     public var forwardsToProcessGroup = true
     /// Exit codes reported as 0 (`-e`).
     public var remappedExitCodes = ExitCodeSet()
@@ -42,6 +77,9 @@ public struct InitOptions {
     public var verbosity = LogLevel.warning.rawValue
     /// Index in argv of the program to run (valid when `action == .run`).
     public var programIndex = 0
+    /// Environment values that could not be used, each to be logged once
+    /// as a warning (after the verbosity is known).
+    public var environmentWarnings: [EnvironmentWarning] = []
 
     public init() {}
 }
@@ -73,7 +111,7 @@ public struct UsageError: Error, @unchecked Sendable {
 public enum InitExitCode {
     /// swinit itself failed before the child ran (a syscall during set-up).
     public static let setupFailed: Int32 = 1
-    /// Bad command line or environment; nothing was started.
+    /// Bad command line; nothing was started. (A bad environment value is only a warning.)
     public static let usage: Int32 = 2
     /// The program exists but could not be executed (EACCES, ENOEXEC, …), as in a shell.
     public static let cannotExecute: Int32 = 126
@@ -82,48 +120,82 @@ public enum InitExitCode {
 }
 
 extension InitOptions {
-    /// Reads the environment first, then argv (which wins).
+    /// Reads argv[0]'s name (the personality), the environment, then the
+    /// options (which win).
     ///
     /// - Parameters:
     ///   - argc: number of entries in `argv`.
     ///   - argv: the C argument vector, argv[0] being swinit itself.
     ///   - environment: looks up a variable (getenv(3) in production).
-    /// - Throws: `UsageError` for an unknown option, a bad value or a missing program.
+    /// - Throws: `UsageError` for an unknown option, a bad option value or a
+    ///   missing program; never for the environment (see `environmentWarnings`).
     public static func parse(
         argc: Int32,
         argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>,
         environment: (StaticString) -> UnsafePointer<CChar>?
     ) throws(UsageError) -> InitOptions {
         var options = InitOptions()
-        try options.applyEnvironment(environment)
+        if argc > 0, let name = argv[0] { options.applyPersonality(Personality(programName: name)) }
+        options.applyEnvironment(environment)
         var parser = ArgumentCursor(argc: Int(argc), argv: argv)
         try options.applyArguments(&parser)
         return options
     }
 
-    mutating func applyEnvironment(_ environment: (StaticString) -> UnsafePointer<CChar>?) throws(UsageError) {
+    /// The personality's defaults: tini's child-only delivery, or pause mode.
+    mutating func applyPersonality(_ personality: Personality) {
+        self.personality = personality
+        switch personality {
+        case .swinit: break
+        case .tini: forwardsToProcessGroup = false
+        case .pause: action = .pause
+        }
+    }
+
+    /// Reads the environment leniently: it belongs to the application, so a
+    /// value swinit cannot use is a warning (kept in `environmentWarnings`)
+    /// and the value it would have had, never a reason not to run.
+    mutating func applyEnvironment(_ environment: (StaticString) -> UnsafePointer<CChar>?) {
         if environment("TINI_SUBREAPER") != nil { subreaper = .on }
         if let value = environment("SWINIT_SUBREAPER") {
-            if equals(value, "0") || equalsIgnoringCase(value, "false") || equalsIgnoringCase(value, "no") {
-                subreaper = .off
-            } else if value.pointee == 0 || equals(value, "1") || equalsIgnoringCase(value, "true") || equalsIgnoringCase(value, "yes") {
-                subreaper = .on
+            if let on = parseSwitch(value) {
+                subreaper = on ? .on : .off
             } else {
-                throw UsageError("SWINIT_SUBREAPER must be 1 or 0: ", value)
+                warn("SWINIT_SUBREAPER", value, "is not 1 or 0", using: subreaper == .on ? "1" : "automatic")
             }
         }
-        // TINI_KILL_PROCESS_GROUP asks for process-group delivery: already the default.
+        // tini's rule: present, whatever its value, means the process group.
+        if environment("TINI_KILL_PROCESS_GROUP") != nil { forwardsToProcessGroup = true }
+        if let value = environment("SWINIT_KILL_PROCESS_GROUP") {
+            if let on = parseSwitch(value) {
+                forwardsToProcessGroup = on
+            } else {
+                warn("SWINIT_KILL_PROCESS_GROUP", value, "is not 1 or 0", using: forwardsToProcessGroup ? "1" : "0")
+            }
+        }
         for name: StaticString in ["TINI_VERBOSITY", "SWINIT_VERBOSITY"] {
             guard let value = environment(name) else { continue }
-            guard let level = parseDecimal(value) else { throw UsageError("verbosity must be a number: ", value) }
-            verbosity = level
+            if let level = parseDecimal(value) {
+                verbosity = level
+            } else {
+                warn(name, value, "is not a verbosity (0-3)", using: verbosity)
+            }
         }
         if let value = environment("SWINIT_GRACE_PERIOD") {
-            guard let seconds = parseDecimal(value) else {
-                throw UsageError("SWINIT_GRACE_PERIOD must be a whole number of seconds: ", value)
+            if let seconds = parseDecimal(value), seconds <= 1_000_000 {
+                gracePeriodSeconds = seconds
+            } else {
+                warn("SWINIT_GRACE_PERIOD", value, "is not a whole number of seconds", using: gracePeriodSeconds)
             }
-            gracePeriodSeconds = seconds
         }
+    }
+
+    private mutating func warn(_ name: StaticString, _ value: UnsafePointer<CChar>, _ problem: StaticString, using: Int) {
+        environmentWarnings.append(EnvironmentWarning(name: name, value: value, problem: problem, used: .int(using)))
+    }
+
+    private mutating func warn(_ name: StaticString, _ value: UnsafePointer<CChar>, _ problem: StaticString, using: StaticString) {
+        environmentWarnings.append(EnvironmentWarning(name: name, value: value, problem: problem, used: .text(using)))
     }
 
     mutating func applyArguments(_ parser: inout ArgumentCursor) throws(UsageError) {
@@ -166,7 +238,7 @@ extension InitOptions {
             }
         }
         if action == .pause {
-            if parser.index < parser.argc { throw UsageError("--pause runs no program, but one was given: ", parser.argument(parser.index)) }
+            if parser.index < parser.argc { throw UsageError("pause mode runs no program, but one was given: ", parser.argument(parser.index)) }
             return
         }
         guard parser.index < parser.argc else { throw UsageError("missing program to run") }
@@ -192,6 +264,33 @@ extension InitOptions {
         }
         rewrites.rewrite(source, to: target)
     }
+}
+
+/// An environment value swinit could not use: "NAME=VALUE PROBLEM; using USED".
+public struct EnvironmentWarning: @unchecked Sendable {
+    /// The variable's name.
+    public let name: StaticString
+    /// The value as found in the environment.
+    public let value: UnsafePointer<CChar>
+    /// What is wrong with it ("is not 1 or 0").
+    public let problem: StaticString
+    /// The value used instead.
+    public let used: LogPart
+
+    /// Logs the warning: one line naming the variable, the value and the replacement.
+    public func log() {
+        Log.warning(.text(name), "=\"", .cString(value), "\" ", .text(problem), "; using ", used)
+    }
+}
+
+/// A yes/no environment value: 1/0, true/false, yes/no (any case); empty
+/// means yes, as a variable that is merely set does for tini. nil otherwise.
+func parseSwitch(_ value: UnsafePointer<CChar>) -> Bool? {
+    if equals(value, "0") || equalsIgnoringCase(value, "false") || equalsIgnoringCase(value, "no") { return false }
+    if value.pointee == 0 || equals(value, "1") || equalsIgnoringCase(value, "true") || equalsIgnoringCase(value, "yes") {
+        return true
+    }
+    return nil
 }
 
 /// An option as written: one short letter, or a long name.

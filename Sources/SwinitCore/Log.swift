@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// One line per message on stderr, prefixed "[swinit]", gated by verbosity.
+// One line per message on stderr, prefixed "[swinit] LEVEL:", gated by verbosity.
 // Built from parts and written with one write(2), so the init needs neither
 // String formatting nor stdio (and never touches stdout).
 import CSwinit
@@ -31,11 +31,11 @@ public enum Log {
     /// each `-v` adds one, each `-q` takes one away.
     nonisolated(unsafe) public static var verbosity = LogLevel.warning.rawValue
 
-    /// Logs at error level (shown unless verbosity < 0): "[swinit] …".
+    /// Logs at error level (shown unless verbosity < 0): "[swinit] error: …".
     public static func error(_ parts: LogPart...) { write(.error, parts) }
     /// Logs at warning level (shown by default): "[swinit] warning: …".
     public static func warning(_ parts: LogPart...) { write(.warning, parts) }
-    /// Logs at info level (`-v`): "[swinit] …".
+    /// Logs at info level (`-v`): "[swinit] info: …".
     public static func info(_ parts: LogPart...) { write(.info, parts) }
     /// Logs at debug level (`-vv`): "[swinit] debug: …".
     public static func debug(_ parts: LogPart...) { write(.debug, parts) }
@@ -53,9 +53,9 @@ public enum Log {
         var line = LineBuffer()
         line.append("[swinit] ")
         switch level {
-        case .error: break
+        case .error: line.append("error: ")
         case .warning: line.append("warning: ")
-        case .info: break
+        case .info: line.append("info: ")
         case .debug: line.append("debug: ")
         }
         for part in parts { line.append(part: part) }

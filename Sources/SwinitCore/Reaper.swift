@@ -60,10 +60,22 @@ public struct Reaper {
             result.reaped += 1
             if pid == mainChild {
                 result.mainChildExit = status
-                Log.debug("main child ", .int(Int(pid)), " ended with status ", .int(Int(status.shellExitCode)))
+                logMainChildExit(pid, status)
             } else {
                 logOrphan(pid, status)
             }
+        }
+    }
+
+    /// tini's info line for the main child's end: its exit code, or the
+    /// signal that killed it (and the 128+N status that stands for it).
+    private func logMainChildExit(_ pid: pid_t, _ status: WaitStatus) {
+        guard Log.isEnabled(.info) else { return }
+        switch status {
+        case .exited(let code):
+            Log.info("main child ", .int(Int(pid)), " exited with status ", .int(Int(code)))
+        case .signaled(let signal), .stopped(let signal):
+            Log.info("main child ", .int(Int(pid)), " killed by ", .signal(signal), " (status ", .int(Int(status.shellExitCode)), ")")
         }
     }
 

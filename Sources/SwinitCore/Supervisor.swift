@@ -129,9 +129,9 @@ public struct Supervisor {
             switch info.signal {
             case SIGCHLD: _ = reaper.reapZombies()
             case SIGTERM, SIGINT:
-                Log.debug("pause: ", .signal(info.signal), " received, exiting")
+                Log.info("pause mode: ", .signal(info.signal), " received, exiting")
                 return 0
-            default: Log.debug("pause: ignoring ", .signal(info.signal))
+            default: Log.debug("pause mode: ignoring ", .signal(info.signal))
             }
         }
     }

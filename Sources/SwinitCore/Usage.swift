@@ -38,13 +38,13 @@ public enum Usage {
         return text.write(to: 1) == nil
     }
 
-    /// The usage error line and the hint, on stderr.
+    /// The usage error, with the hint, as one error line on stderr.
     public static func printUsageError(_ error: UsageError) {
         var line = LineBuffer()
-        line.append("[swinit] ")
+        line.append("[swinit] error: ")
         line.append(error.message)
         if let argument = error.argument { line.append(cString: argument) }
-        line.append("\n[swinit] try 'swinit --help'\n")
+        line.append(" (try 'swinit --help')\n")
         line.write(to: 2)
     }
 
@@ -53,17 +53,18 @@ public enum Usage {
                swinit --pause [OPTIONS]
 
         A minimal init for containers: runs PROGRAM as its child, forwards the
-        signals it receives to the child's process group, reaps orphaned
-        processes so no zombie is left, and exits with the child's status
-        (128+N when signal N killed it). Option parsing stops at "--" or at
+        signals it receives to the child's process group (the child alone under
+        tini's names, below), reaps orphaned processes so no zombie is left, and
+        exits with the child's status (128+N when signal N killed it). Option parsing stops at "--" or at
         the first argument that is not an option.
 
         Options:
           -s, --subreaper         register as child subreaper (automatic when not PID 1)
               --no-subreaper      never register as subreaper
           -p, --pdeath-signal SIG signal swinit gets when its parent dies
-          -g                      forward to the child's process group (the default;
-                                  accepted for tini compatibility)
+          -g                      forward signals to the child's process group
+                                  (the default, unless started as docker-init,
+                                  podman-init or tini)
           -c, --single-child      forward signals to the child only, not its group
           -e, --remap-exit CODE   report exit code CODE (0-255) as 0; repeatable
           -r, --rewrite FROM:TO   forward signal FROM as TO (names or numbers;
@@ -79,16 +80,24 @@ public enum Usage {
           -h, --help              print this help
           -l, --license           print the license
 
-        Environment:
+        Started as docker-init, podman-init or tini (the names Docker and podman
+        give their init), swinit follows tini's rules: signals go to the child
+        only, unless TINI_KILL_PROCESS_GROUP is set. Started as pause, it runs in
+        pause mode (-P) with no arguments.
+
+        Environment (read before the options, which win; a value that cannot be
+        used is a warning and the default, never an error):
           SWINIT_SUBREAPER=1|0    like -s / --no-subreaper (also true/false, yes/no);
                                   TINI_SUBREAPER (any value): like -s
           SWINIT_VERBOSITY=N      log level: 0 errors, 1 warnings (default), 2 info,
                                   3 debug (TINI_VERBOSITY: the same)
           SWINIT_GRACE_PERIOD=S   like -t S
-          TINI_KILL_PROCESS_GROUP accepted: process-group delivery is the default
+          SWINIT_KILL_PROCESS_GROUP=1|0
+                                  like -g / -c, under any name
+          TINI_KILL_PROCESS_GROUP (any value): like -g
 
-        Exit status: the child's; 128+N when signal N killed it; 2 for a usage
-        error; 1 when swinit could not set itself up; 126 when PROGRAM cannot be
+        Exit status: the child's; 128+N when signal N killed it; 2 for a bad
+        command line; 1 when swinit could not set itself up; 126 when PROGRAM cannot be
         executed; 127 when it is not found.
 
         """

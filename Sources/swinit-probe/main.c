@@ -2,7 +2,7 @@
 // swinit-probe: a static multi-call program that plays the child in swinit's
 // black-box tests (in the spirit of crun's tests/init.c). Each subcommand
 // does one observable thing and reports on stdout, one line per fact.
-// Built with musl-gcc -static by scripts/build-static.sh, so it also runs
+// Built statically against musl by scripts/build-static.sh, so it also runs
 // inside a busybox root.
 #define _GNU_SOURCE
 #include <dirent.h>

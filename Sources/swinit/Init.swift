@@ -40,6 +40,7 @@ func swinitMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer
     case .run, .pause: break
     }
     Log.verbosity = options.verbosity
+    for warning in options.environmentWarnings { warning.log() }
 
     // MARK: 3. Configure this process: subreaper, parent-death signal
     let isPID1 = getpid() == 1
@@ -65,6 +66,7 @@ func swinitMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer
     }
 
     if options.action == .pause {
+        Log.info("pause mode: reaping orphans until SIGTERM or SIGINT")
         InitProcess.releaseInheritedResources(keeping: signals.fd)
         return Supervisor.pause(signals, reaper: Reaper(mainChild: -1, reportsStops: false, warnsOnReap: options.warnsOnReap))
     }
@@ -84,7 +86,7 @@ func swinitMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer
         }
         return error.exitCode
     }
-    Log.debug("started ", .cString(program.pointee!), " as pid ", .int(Int(child)))
+    Log.info("started ", .cString(program.pointee!), " as pid ", .int(Int(child)))
     InitProcess.releaseInheritedResources(keeping: signals.fd)
 
     // MARK: 5. Loop: reap and forward until the child ends, then exit with its status

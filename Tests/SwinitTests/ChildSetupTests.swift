@@ -18,7 +18,7 @@ struct ChildSetupTests {
         #expect(spawned.waitForExit() == 0)
     }
 
-    @Test("the signal mask swinit inherited is restored exactly in the child", arguments: InitBuild.allCases)
+    @Test("the signal mask swinit inherited is restored exactly in the child", .notUnderQemu(.procStatus), arguments: InitBuild.allCases)
     func maskIsRestored(build: InitBuild) throws {
         // USR1 (bit 9) and signal 33 (bit 32): libc's sigprocmask could not restore the latter.
         let result = try run(probe, ["with-mask", "100000200", build.path, "--", probe, "sigmask"])
@@ -27,13 +27,13 @@ struct ChildSetupTests {
         #expect(clean.stdout.contains("SigBlk:\t0000000000000000\n"))
     }
 
-    @Test("an ignored signal (nohup) stays ignored in the child", arguments: InitBuild.allCases)
+    @Test("an ignored signal (nohup) stays ignored in the child", .notUnderQemu(.procStatus), arguments: InitBuild.allCases)
     func ignoredSignalsSurvive(build: InitBuild) throws {
         let result = try run(probe, ["ignore", "\(SIGHUP)", build.path, "--", probe, "sigmask"])
         #expect(result.stdout.contains("SigIgn:\t0000000000000001\n"), "\(result.stdout)")
     }
 
-    @Test("an inherited SIG_IGN on SIGCHLD neither loses the status nor leaks into swinit", arguments: InitBuild.allCases)
+    @Test("an inherited SIG_IGN on SIGCHLD neither loses the status nor leaks into swinit", .notUnderQemu(.procStatus), arguments: InitBuild.allCases)
     func ignoredSigchld(build: InitBuild) throws {
         let status = try run(probe, ["ignore", "\(SIGCHLD)", build.path, "--", probe, "exit", "7"])
         #expect(status.status == 7)

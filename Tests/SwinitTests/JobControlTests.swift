@@ -35,7 +35,7 @@ struct JobControlTests {
         #expect(spawned.waitForExit() == 0)
     }
 
-    @Test("without a terminal there is no foreground to take, and that is fine", arguments: InitBuild.allCases)
+    @Test("without a terminal there is no foreground to take, and that is fine", .notUnderQemu(.subreaper), arguments: InitBuild.allCases)
     func noTerminalIsTolerated(build: InitBuild) throws {
         let result = try run(build.path, ["--", probe, "ids"])
         #expect(result.status == 0)

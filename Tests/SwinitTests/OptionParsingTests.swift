@@ -7,9 +7,9 @@ import Testing
 import Glibc
 #endif
 
-/// Parses `arguments` (argv[0] added) with the given environment.
-func parse(_ arguments: [String], environment: [String: String] = [:]) throws(UsageError) -> InitOptions {
-    let all = ["swinit"] + arguments
+/// Parses `arguments` (argv[0] = `name` added) with the given environment.
+func parse(_ arguments: [String], environment: [String: String] = [:], name: String = "swinit") throws(UsageError) -> InitOptions {
+    let all = [name] + arguments
     var pointers = all.map { strdup($0) } + [nil]
     defer { pointers.forEach { free($0) } }
     var lookup: [String: UnsafeMutablePointer<CChar>] = [:]
@@ -78,6 +78,47 @@ struct OptionParsingTests {
         let overridden = try parse(["-t", "2", "-s", "prog"], environment: ["SWINIT_GRACE_PERIOD": "4", "SWINIT_SUBREAPER": "0"])
         #expect(overridden.gracePeriodSeconds == 2 && overridden.subreaper == .on)
         #expect(try parse(["prog"], environment: ["TINI_SUBREAPER": ""]).subreaper == .on)
+    }
+
+    @Test("argv[0]'s basename chooses the personality")
+    func personalities() throws {
+        let cases: [(String, InitOptions.Personality)] = [
+            ("/sbin/docker-init", .tini), ("/run/podman-init", .tini), ("docker-init", .tini), ("/usr/bin/tini", .tini),
+            ("/pause", .pause), ("pause", .pause), ("/swinit", .swinit), ("docker-init2", .swinit), ("/pause/swinit", .swinit),
+            ("", .swinit),
+        ]
+        for (name, expected) in cases {
+            #expect(name.withCString { InitOptions.Personality(programName: $0) } == expected, "\(name)")
+        }
+        #expect(try parse([], name: "/pause").action == .pause)
+        #expect(try !parse(["prog"], name: "/sbin/docker-init").forwardsToProcessGroup)
+    }
+
+    @Test("process-group delivery: name, then TINI_KILL_PROCESS_GROUP, SWINIT_KILL_PROCESS_GROUP, then -g/-c")
+    func processGroupPrecedence() throws {
+        let engine = "/sbin/docker-init"
+        #expect(try parse(["prog"], environment: ["TINI_KILL_PROCESS_GROUP": "no"], name: engine).forwardsToProcessGroup)
+        #expect(try parse(["prog"], environment: ["SWINIT_KILL_PROCESS_GROUP": "yes"], name: engine).forwardsToProcessGroup)
+        #expect(try !parse(["prog"], environment: ["SWINIT_KILL_PROCESS_GROUP": "0"]).forwardsToProcessGroup)
+        #expect(try !parse(["prog"], environment: ["TINI_KILL_PROCESS_GROUP": "1", "SWINIT_KILL_PROCESS_GROUP": "false"], name: engine)
+            .forwardsToProcessGroup)
+        #expect(try parse(["-g", "prog"], environment: ["SWINIT_KILL_PROCESS_GROUP": "0"]).forwardsToProcessGroup)
+        #expect(try !parse(["-c", "prog"], environment: ["SWINIT_KILL_PROCESS_GROUP": "1"], name: engine).forwardsToProcessGroup)
+    }
+
+    @Test("bad environment values become warnings and defaults, never errors")
+    func lenientEnvironment() throws {
+        let options = try parse(["prog"], environment: [
+            "TINI_VERBOSITY": "abc", "SWINIT_GRACE_PERIOD": "5s", "SWINIT_SUBREAPER": "maybe", "SWINIT_KILL_PROCESS_GROUP": "x",
+        ])
+        #expect(options.verbosity == 1 && options.gracePeriodSeconds == 0 && options.subreaper == .automatic)
+        #expect(options.forwardsToProcessGroup)
+        #expect(options.environmentWarnings.map { $0.name.description }.sorted()
+            == ["SWINIT_GRACE_PERIOD", "SWINIT_KILL_PROCESS_GROUP", "SWINIT_SUBREAPER", "TINI_VERBOSITY"])
+        // A good SWINIT_VERBOSITY still applies after a bad TINI_VERBOSITY.
+        #expect(try parse(["prog"], environment: ["TINI_VERBOSITY": "x", "SWINIT_VERBOSITY": "3"]).verbosity == 3)
+        // Command-line values stay strict.
+        #expect(throws: UsageError.self) { try parse(["-t", "5s", "prog"]) }
     }
 
     @Test("--help, --version, --license and --pause")

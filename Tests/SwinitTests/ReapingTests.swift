@@ -12,7 +12,7 @@ struct ReapingTests {
         #expect(result.status == 0)
     }
 
-    @Test("as subreaper (not PID 1), a burst of orphans leaves no zombie", arguments: InitBuild.allCases)
+    @Test("as subreaper (not PID 1), a burst of orphans leaves no zombie", .notUnderQemu(.subreaper), arguments: InitBuild.allCases)
     func burstAsSubreaper(build: InitBuild) throws {
         let result = try run(build.path, ["--", probe, "orphans", "1000"])
         #expect(result.stdout.contains("left 0 zombies 0"), "\(result.stdout)")
@@ -20,7 +20,7 @@ struct ReapingTests {
         #expect(result.stderr.isEmpty)
     }
 
-    @Test("not PID 1, swinit registers as subreaper by default and adopts orphans", arguments: InitBuild.allCases)
+    @Test("not PID 1, swinit registers as subreaper by default and adopts orphans", .notUnderQemu(.subreaper), arguments: InitBuild.allCases)
     func adoptsOrphansWhenNotPID1(build: InitBuild) throws {
         let spawned = try Spawned(build.path, ["--", probe, "orphan-parent"])
         #expect(spawned.line(containing: "adopted by") == "adopted by \(spawned.pid)")
@@ -40,7 +40,7 @@ struct ReapingTests {
         }
     }
 
-    @Test("-s, SWINIT_SUBREAPER=1 and TINI_SUBREAPER register as subreaper", arguments: InitBuild.allCases)
+    @Test("-s, SWINIT_SUBREAPER=1 and TINI_SUBREAPER register as subreaper", .notUnderQemu(.subreaper), arguments: InitBuild.allCases)
     func explicitSubreaper(build: InitBuild) throws {
         let cases: [([String], [String: String])] = [
             (["-s"], ["SWINIT_SUBREAPER": "0"]),  // the option wins over the environment
@@ -55,7 +55,7 @@ struct ReapingTests {
         }
     }
 
-    @Test("as PID 1, swinit registers as subreaper only when asked (-s, SWINIT_SUBREAPER, TINI_SUBREAPER)", arguments: InitBuild.allCases)
+    @Test("as PID 1, swinit registers as subreaper only when asked (-s, SWINIT_SUBREAPER, TINI_SUBREAPER)", .notUnderQemu(.subreaper), arguments: InitBuild.allCases)
     func subreaperAsPID1OnlyWhenAsked(build: InitBuild) throws {
         let registered = "[swinit] debug: registered as child subreaper"
         #expect(!(try runAsPID1(build, ["-vv", probe, "exit", "0"]).stderr.contains(registered)))

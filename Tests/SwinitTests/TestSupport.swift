@@ -13,16 +13,26 @@ let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().de
     .deletingLastPathComponent().path
 
 /// Which build of swinit a test runs.
+///
+/// `SWINIT_TEST_QEMU=qemu-aarch64-static` with `SWINIT_STATIC_BIN` naming the
+/// aarch64 binary runs the static build's tests under qemu-user (the host
+/// build is then not under test); see `qemuWrapper`.
 enum InitBuild: String, CaseIterable, CustomTestStringConvertible, Sendable {
     /// scripts/build-static.sh: Embedded Swift, musl, static.
     case staticEmbedded = "static"
     /// `swift build`: host mode.
     case host
 
+    static var allCases: [InitBuild] { qemu == nil ? [.staticEmbedded, .host] : [.staticEmbedded] }
+
+    /// The qemu-user emulator to run the static build under, if any.
+    static let qemu = ProcessInfo.processInfo.environment["SWINIT_TEST_QEMU"].flatMap { $0.isEmpty ? nil : $0 }
+
     var path: String {
         switch self {
         case .staticEmbedded:
-            return ProcessInfo.processInfo.environment["SWINIT_STATIC_BIN"] ?? "\(packageRoot)/.build/static/swinit"
+            let binary = ProcessInfo.processInfo.environment["SWINIT_STATIC_BIN"] ?? "\(packageRoot)/.build/static/swinit"
+            return Self.qemu == nil ? binary : qemuWrapper(for: binary)
         case .host:
             if let path = ProcessInfo.processInfo.environment["SWINIT_HOST_BIN"] { return path }
             // `swift test` builds the executable next to the test bundle.
@@ -36,6 +46,39 @@ enum InitBuild: String, CaseIterable, CustomTestStringConvertible, Sendable {
     }
 
     var testDescription: String { rawValue }
+}
+
+/// A script that runs `binary` under `SWINIT_TEST_QEMU` and passes its own
+/// name on as the guest's argv[0] (`-0`), so a symlink named `docker-init`
+/// to it still chooses swinit's personality. `exec` keeps the pid, so the
+/// emulated swinit is PID 1 where the script was. Kept under .build.
+func qemuWrapper(for binary: String) -> String {
+    let path = "\(packageRoot)/.build/qemu-wrapper/swinit"
+    if !FileManager.default.fileExists(atPath: path) {
+        try? FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let script = "#!/bin/sh\nexec \(InitBuild.qemu!) -0 \"$0\" \(binary) \"$@\"\n"
+        let temporary = path + ".\(UUID().uuidString)"
+        _ = FileManager.default.createFile(atPath: temporary, contents: Data(script.utf8), attributes: [.posixPermissions: 0o755])
+        rename(temporary, path)
+    }
+    return path
+}
+
+/// Why a test cannot run while the static build runs under qemu-user
+/// (`SWINIT_TEST_QEMU`): limits of the emulator, not of swinit.
+enum QemuLimit: String {
+    /// Any test that needs swinit as subreaper, or an exact stderr when not PID 1.
+    case subreaper = "qemu-user does not implement prctl(PR_SET_CHILD_SUBREAPER) (EINVAL)"
+    /// The tests that read swinit's SigBlk/SigIgn from /proc.
+    case procStatus = "/proc/PID/status shows qemu's own signal mask and dispositions, not the guest's"
+}
+
+extension Trait where Self == ConditionTrait {
+    /// Skips the test, with `limit`'s reason, when the static build runs under qemu-user.
+    static func notUnderQemu(_ limit: QemuLimit) -> Self {
+        .disabled(if: InitBuild.qemu != nil, Comment(rawValue: limit.rawValue))
+    }
 }
 
 /// The static test helper (Sources/swinit-probe), built by scripts/build-static.sh.
@@ -283,6 +326,13 @@ func makeTemporaryDirectory() throws -> String {
     let path = NSTemporaryDirectory() + "swinit-test-" + UUID().uuidString
     try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     return path
+}
+
+/// Whether swinit (PID 1 of its namespace) blocks every signal and waits on
+/// its signalfd, so a signal sent now is not lost. Under qemu-user, /proc
+/// shows qemu's own mask: there the sleep in the read is the sign.
+func waitsForSignals(_ swinit: pid_t) -> Bool {
+    processState(swinit) == "S" && (InitBuild.qemu != nil || procStatus(swinit, "SigBlk") == allBlocked)
 }
 
 /// SigBlk of a process that blocks every signal the kernel lets it block
