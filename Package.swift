@@ -28,13 +28,19 @@ let package = Package(
         .executableTarget(name: "swinit-probe"),
         .systemLibrary(name: "CLibcap", pkgConfig: "libcap", providers: [.apt(["libcap-dev"])]),
         .target(name: "SwinitRuntime", dependencies: ["CSwinit", "CLibcap"]),
+        // OCI and docker-save images: digests, archives, layer unpack, the store.
+        .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .target(name: "SwinitImage", dependencies: ["CSwinit", "CArchive", "CCrypto"]),
         .executableTarget(
             name: "swinit-run",
             dependencies: [
                 "SwinitRuntime",
+                "SwinitImage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "SwinitTests", dependencies: ["SwinitCore"]),
         .testTarget(name: "SwinitRuntimeTests", dependencies: ["SwinitRuntime"]),
+        .testTarget(name: "SwinitImageTests", dependencies: ["SwinitImage"]),
     ]
 )

@@ -54,6 +54,10 @@ public struct ContainerSpec: Equatable, Sendable {
     public var command: [String] = []
     /// The state directory (absolute), where stage 2 mounts its scratch tmpfs.
     public var stateDirectory = ""
+    /// What a SIGTERM sent to swinit-run becomes for the container (an
+    /// image's StopSignal, as `docker stop` sends it); nil keeps SIGTERM.
+    /// Host side only: stage 2 never needs it.
+    public var stopSignal: Int32?
 
     public init() {}
 

@@ -41,7 +41,7 @@ public enum Launcher {
         let pid = try spawnStage2(spec, errorPipe: writeEnd)
         close(writeEnd)
         writeEnd = -1
-        return try relay(signals: signals, to: pid, errorPipe: readEnd)
+        return try relay(signals: signals, to: pid, errorPipe: readEnd, stopSignal: spec.stopSignal)
     }
 
     static func spawnStage2(_ spec: ContainerSpec, errorPipe: Int32) throws(RuntimeError) -> pid_t {
@@ -76,7 +76,8 @@ public enum Launcher {
     /// So signals that arrive while stage 2 builds the container, or before
     /// the freshly exec'd init has set up its signal handling, are held and
     /// sent once PID 1 receives them (`SignalRelay.Pending`).
-    static func relay(signals: borrowing SignalRelay, to pid: pid_t, errorPipe: Int32) throws(RuntimeError)
+    static func relay(signals: borrowing SignalRelay, to pid: pid_t, errorPipe: Int32, stopSignal: Int32? = nil)
+        throws(RuntimeError)
         -> Int32
     {
         var report: [UInt8] = []
@@ -105,7 +106,7 @@ public enum Launcher {
                         return status
                     }
                 } else {
-                    pending.add(signo)
+                    pending.add(signo == SIGTERM ? stopSignal ?? SIGTERM : signo)
                 }
             }
             // The pipe closes empty when PID 1 was exec'd; before that, hold everything.
