@@ -46,6 +46,10 @@ struct ImageCommand: ParsableCommand {
 
         func run() throws {
             try reportingErrors { () throws(ImageError) in
+                // A missing source must not leave a new empty store behind.
+                guard access(source, F_OK) == 0 else {
+                    throw ImageError("image load", source, "stat: " + String(cString: strerror(errno)))
+                }
                 let store = try ImageStore(root: self.store.root, create: true)
                 for image in try ImageLoader(store: store).load(source) {
                     let names = image.names.isEmpty ? ["\(image.id)"] : image.names
