@@ -16,6 +16,10 @@ fi
 # swinit-run's capabilities; util-linux: unshare/nsenter; procps: ps in tests;
 # debootstrap and curl: the nginx image (scripts/build-image.sh) and its page.
 packages=(musl-tools busybox-static libcap-dev util-linux procps debootstrap curl)
+# libarchive-dev, libssl-dev: swinit-run's image code (tar/gzip/zstd, SHA-256);
+# zstd, python3: the test images; umoci, skopeo, buildah: images made by the
+# real tools (ImageToolTests).
+packages+=(libarchive-dev libssl-dev zstd python3 umoci skopeo buildah)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -64,19 +64,44 @@ final class ArchiveReader {
         switch archive_read_next_header(handle, &entry) {
         case ARCHIVE_OK, ARCHIVE_WARN: return entry
         case ARCHIVE_EOF: return nil
-        default: throw failure("read")
+        default:
+            if endsAfterEntryData { return nil }
+            throw failure("read")
         }
     }
 
-    /// Reads the current entry's data in chunks; `body` gets each chunk.
-    func readData(_ body: (UnsafeRawBufferPointer) throws(ImageError) -> Void) throws(ImageError) {
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
-        defer { buffer.deallocate() }
+    /// Whether the last error is a layer stream that ended right after an
+    /// entry's data, without its padding and the end-of-archive blocks. That
+    /// is what `umoci insert` writes, and Go's archive/tar (umoci, containerd,
+    /// Docker) reads it; the layer's digest already vouches it is what its
+    /// producer made. Outer archives get no such leniency.
+    private var endsAfterEntryData: Bool {
+        guard source != nil, let message = archive_error_string(handle).map({ String(cString: $0) }) else { return false }
+        return message.hasPrefix("Truncated input file") && message.hasSuffix("only 0 available)")
+    }
+
+    /// Reads the current entry's data block by block (archive_read_data_block(3),
+    /// which, unlike archive_read_data, never drops a block it read before an
+    /// error); `body` gets each block and its offset in the file (sparse files
+    /// have holes between blocks).
+    /// - Parameter size: the entry's size, for the missing-padding case.
+    func readData(size: Int64 = -1, _ body: (UnsafeRawBufferPointer, Int64) throws(ImageError) -> Void)
+        throws(ImageError)
+    {
+        var total: Int64 = 0
         while true {
-            let count = archive_read_data(handle, buffer.baseAddress, buffer.count)
-            if count == 0 { return }
-            if count < 0 { throw failure("read") }
-            try body(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+            var block: UnsafeRawPointer?
+            var count = 0
+            var offset: la_int64_t = 0
+            switch archive_read_data_block(handle, &block, &count, &offset) {
+            case ARCHIVE_EOF: return
+            case ARCHIVE_OK, ARCHIVE_WARN: break
+            default:
+                if total == size && endsAfterEntryData { return }
+                throw failure("read")
+            }
+            total += Int64(count)
+            if count > 0 { try body(UnsafeRawBufferPointer(start: block, count: count), offset) }
         }
     }
 

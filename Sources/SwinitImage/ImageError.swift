@@ -49,11 +49,13 @@ func retryingOnInterrupt<T: BinaryInteger>(_ body: () -> T) -> T {
     }
 }
 
-/// write(2) until all of `bytes` is written; false (errno set) on failure.
-func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
+/// pwrite(2) until all of `bytes` is written at `position`; false (errno set) on failure.
+func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at position: Int64) -> Bool {
     var offset = 0
     while offset < bytes.count {
-        let written = retryingOnInterrupt { write(fd, bytes.baseAddress! + offset, bytes.count - offset) }
+        let written = retryingOnInterrupt {
+            pwrite(fd, bytes.baseAddress! + offset, bytes.count - offset, off_t(position) + off_t(offset))
+        }
         guard written > 0 else { return false }
         offset += written
     }

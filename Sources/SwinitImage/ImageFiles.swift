@@ -99,8 +99,7 @@ final class ImageFiles {
                 staged[name.description] = file
             case FileType.symlink:
                 let target = archive_entry_symlink(entry).map { String(cString: $0) } ?? ""
-                guard let resolved = EntryPath((name.parent.components + [target]).joined(separator: "/")),
-                      !target.hasPrefix("/") else {
+                guard let resolved = Self.resolve(target, from: name.parent) else {
                     throw ImageError("image load", path, "entry \(raw): refused: link outside the image")
                 }
                 links[name.description] = resolved.description
@@ -111,12 +110,27 @@ final class ImageFiles {
         if staged.isEmpty { throw ImageError("image load", path, "not an image archive (no files in it)") }
     }
 
+    /// A relative symlink target seen from `directory`, `..` applied by name
+    /// (these names never touch the host); nil when it is absolute or leaves the archive.
+    static func resolve(_ target: String, from directory: EntryPath) -> EntryPath? {
+        guard !target.hasPrefix("/") else { return nil }
+        var components = directory.components
+        for part in target.split(separator: "/") where part != "." {
+            if part == ".." {
+                guard components.popLast() != nil else { return nil }
+            } else {
+                components.append(String(part))
+            }
+        }
+        return EntryPath(components: components)
+    }
+
     private func copyData(_ archive: ArchiveReader, to file: String) throws(ImageError) {
         let fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw ImageError.syscall("image load", file, "create") }
         defer { close(fd) }
-        try archive.readData { (chunk) throws(ImageError) in
-            guard writeAll(fd, chunk) else { throw ImageError.syscall("image load", file, "write") }
+        try archive.readData { (chunk, offset) throws(ImageError) in
+            guard writeAll(fd, chunk, at: offset) else { throw ImageError.syscall("image load", file, "write") }
         }
     }
 }

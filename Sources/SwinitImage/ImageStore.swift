@@ -211,7 +211,7 @@ public struct ImageStore: Sendable {
         let temporary = path + ".new"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw ImageError.syscall("image", temporary, "create") }
-        let written = bytes.withUnsafeBytes { writeAll(fd, $0) }
+        let written = bytes.withUnsafeBytes { writeAll(fd, $0, at: 0) }
         close(fd)
         guard written, rename(temporary, path) == 0 else {
             let error = ImageError.syscall("image", path, "write")

@@ -102,10 +102,13 @@ struct LayerUnpacker {
             let fd = retryingOnInterrupt { openat(parent, leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600) }
             guard fd >= 0 else { throw fail(path, "create") }
             defer { close(fd) }
-            try archive.readData { (chunk) throws(ImageError) in
-                guard writeAll(fd, chunk) else { throw fail(path, "write") }
+            let fileSize = archive_entry_size(entry)
+            try archive.readData(size: fileSize) { (chunk, offset) throws(ImageError) in
+                guard writeAll(fd, chunk, at: offset) else { throw fail(path, "write") }
                 size += Int64(chunk.count)
             }
+            // A sparse file's trailing hole is not a block: set the length.
+            guard ftruncate(fd, off_t(fileSize)) == 0 else { throw fail(path, "ftruncate") }
             try setMetadata(fd, path, entry: entry, uid: uid, gid: gid, mode: mode)
             var times = [mtime, mtime]
             guard futimens(fd, &times) == 0 else { throw fail(path, "futimens") }
