@@ -72,3 +72,20 @@ func removeTree(in directory: Int32, _ name: String) -> Bool {
 /// removeTree for an absolute or working-directory-relative path.
 @discardableResult
 func removeTree(_ path: String) -> Bool { removeTree(in: AT_FDCWD, path) }
+
+/// Bytes of regular file data under `name` in `directory` (symlinks not followed).
+func treeSize(in directory: Int32, _ name: String) -> Int64 {
+    var info = stat()
+    guard fstatat(directory, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { return 0 }
+    if (info.st_mode & S_IFMT) == S_IFREG { return Int64(info.st_size) }
+    guard (info.st_mode & S_IFMT) == S_IFDIR else { return 0 }
+    let fd = openat(directory, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+    guard fd >= 0, let stream = fdopendir(fd) else { return 0 }
+    defer { closedir(stream) }
+    var total: Int64 = 0
+    while let entry = readdir(stream) {
+        let child = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+        if child != "." && child != ".." { total += treeSize(in: fd, child) }
+    }
+    return total
+}

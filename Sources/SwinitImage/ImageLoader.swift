@@ -11,6 +11,8 @@ import Glibc
 struct FoundImage {
     var names: [String]
     var configDigest: Digest
+    /// The config blob as it came, kept so `image save` gives the same image id.
+    var configBytes: [UInt8]
     var config: ImageConfiguration
     /// The layer files, lowest first, with the digest each must have
     /// (compressed blob digest for OCI; nil for docker save, whose layers
@@ -41,14 +43,19 @@ public struct ImageLoader {
                 store.removeStaleTemporaries()
                 // Whatever a failed load unpacked goes with it.
                 defer { store.removeStaleTemporaries() }
-                let scratch = try makeTemporary("source")
-                let files = try ImageFiles(path, scratch: scratch)
-                let images = try findImages(in: files, defaultName: Self.defaultName(for: path))
-                return try store(images)
+                return try loadLocked(path)
             }
         } catch {
             throw error.during("image load")
         }
+    }
+
+    /// `load` for a caller that holds the write lock.
+    func loadLocked(_ path: String) throws(ImageError) -> [LoadedImage] {
+        let scratch = try makeTemporary("source")
+        let files = try ImageFiles(path, scratch: scratch)
+        let images = try findImages(in: files, defaultName: Self.defaultName(for: path))
+        return try store(images)
     }
 
     /// `bb` for `/x/bb.tar`, `/x/bb.oci.tar.gz` or the directory `/x/bb/`.
@@ -124,9 +131,8 @@ public struct ImageLoader {
                              "unknown media type \(manifest.config.mediaType)")
         }
         let configWhat = "config \(manifest.config.digest)"
-        let config = try JSONDecoder.decode(ImageConfiguration.self,
-                                            from: try verifiedBlob(manifest.config, files: files, what: configWhat),
-                                            what: configWhat)
+        let configBytes = try verifiedBlob(manifest.config, files: files, what: configWhat)
+        let config = try JSONDecoder.decode(ImageConfiguration.self, from: configBytes, what: configWhat)
         var layers: [(file: String, digest: Digest?, what: String)] = []
         for layer in manifest.layers {
             let layerWhat = "layer \(layer.digest)"
@@ -137,8 +143,8 @@ public struct ImageLoader {
             try checkSize(file, layer.size, what: layerWhat)
             layers.append((file, layer.digest, layerWhat))
         }
-        return try checked(FoundImage(names: names, configDigest: manifest.config.digest, config: config,
-                                      layers: layers))
+        return try checked(FoundImage(names: names, configDigest: manifest.config.digest, configBytes: configBytes,
+                                      config: config, layers: layers))
     }
 
     func dockerImage(_ entry: DockerSaveEntry, files: ImageFiles) throws(ImageError) -> FoundImage {
@@ -155,7 +161,8 @@ public struct ImageLoader {
             return (file: try files.path(name), digest: nil as Digest?, what: "layer \(diffID)")
         }
         let names = (entry.RepoTags ?? []).map(ImageName.normalize)
-        return try checked(FoundImage(names: names, configDigest: digest, config: config, layers: layers))
+        return try checked(FoundImage(names: names, configDigest: digest, configBytes: configBytes, config: config,
+                                      layers: layers))
     }
 
     /// Layers and DiffIDs agree, the names are valid, the platform is ours.
@@ -201,14 +208,7 @@ public struct ImageLoader {
         guard fd >= 0 else { throw ImageError.syscall("image load", what, "open") }
         defer { close(fd) }
         var hasher = SHA256()
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
-        defer { buffer.deallocate() }
-        while true {
-            let count = retryingOnInterrupt { read(fd, buffer.baseAddress, buffer.count) }
-            if count < 0 { throw ImageError.syscall("image load", what, "read") }
-            if count == 0 { break }
-            hasher.update(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
-        }
+        try forEachChunk(of: fd, what) { (chunk, _) throws(ImageError) in hasher.update(chunk) }
         return hasher.finish()
     }
 
@@ -268,21 +268,21 @@ public struct ImageLoader {
                                      layerSizes: layerSizes, created: image.config.created,
                                      architecture: image.config.architecture, os: image.config.os,
                                      process: image.config.config ?? ProcessDefaults())
-            try store.save(record)
+            try store.save(record, config: image.configBytes)
             for name in result.names { names[name] = result.id }
         }
         try store.saveNames(names)
         return loaded
     }
 
-    /// Size of a stored layer's file data, from a record that has it.
+    /// Size of a stored layer's file data, from a record that has it, else counted.
     private func storedLayerSize(_ chainID: Digest) -> Int64 {
         for record in (try? store.records()) ?? [] {
             if let index = record.layers.firstIndex(of: chainID), index < record.layerSizes.count {
                 return record.layerSizes[index]
             }
         }
-        return 0
+        return treeSize(in: AT_FDCWD, store.layerPath(chainID))
     }
 
     /// Unpacks one layer into `directory`; checks its DiffID; returns its size.

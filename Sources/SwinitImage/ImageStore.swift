@@ -90,8 +90,24 @@ public struct ImageStore: Sendable {
         return try JSONDecoder.decode(ImageRecord.self, from: bytes, what: path)
     }
 
-    func save(_ record: ImageRecord) throws(ImageError) {
+    /// Writes the config blob, then the record (a record always has its config).
+    func save(_ record: ImageRecord, config: [UInt8]) throws(ImageError) {
+        try writeFile(config, to: configPath(record.id))
         try writeJSON(record, to: recordPath(record.id))
+    }
+
+    func configPath(_ id: Digest) -> String { imagesPath + "/" + id.hex + ".config" }
+
+    /// The image's config blob as it was loaded.
+    func config(_ id: Digest) throws(ImageError) -> [UInt8] {
+        try ImageFiles.readFile(configPath(id), what: configPath(id), limit: 16 << 20)
+    }
+
+    /// Removes an image's record and config.
+    func removeRecord(_ id: Digest, during operation: String) throws(ImageError) {
+        for path in [recordPath(id), configPath(id)] where unlink(path) != 0 && errno != ENOENT {
+            throw ImageError.syscall(operation, path, "unlink")
+        }
     }
 
     /// Every image record, by id.
@@ -133,9 +149,7 @@ public struct ImageStore: Sendable {
         }
         try saveNames(names)
         guard !names.values.contains(id) else { return nil }
-        guard unlink(recordPath(id)) == 0 || errno == ENOENT else {
-            throw ImageError.syscall("image rm", recordPath(id), "unlink")
-        }
+        try removeRecord(id, during: "image rm")
         return id
     }
 
@@ -161,8 +175,8 @@ public struct ImageStore: Sendable {
         for record in try records() {
             if named.contains(record.id) {
                 kept.formUnion(record.layers.map(\.hex))
-            } else if unlink(recordPath(record.id)) != 0 {
-                throw ImageError.syscall("image prune", recordPath(record.id), "unlink")
+            } else {
+                try removeRecord(record.id, during: "image prune")
             }
         }
         var removed = 0
@@ -208,6 +222,11 @@ public struct ImageStore: Sendable {
         encoder.outputFormatting = [.sortedKeys]
         let bytes: [UInt8]
         do { bytes = Array(try encoder.encode(value)) } catch { throw ImageError("image", path, "cannot encode: \(error)") }
+        try writeFile(bytes, to: path)
+    }
+
+    /// Writes `bytes` to `path` through a temporary file and rename(2).
+    func writeFile(_ bytes: [UInt8], to path: String) throws(ImageError) {
         let temporary = path + ".new"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw ImageError.syscall("image", temporary, "create") }

@@ -28,7 +28,7 @@ struct ImageCommand: ParsableCommand {
               125   the step failed (the line says which object and why); a failed \
             load leaves the store as it was
             """,
-        subcommands: [Load.self, List.self, Remove.self, Prune.self])
+        subcommands: [Load.self, List.self, Remove.self, Prune.self, Commit.self, Save.self, Layers.self])
 
     struct Load: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -126,6 +126,121 @@ struct ImageCommand: ParsableCommand {
                 guard access(store.root, F_OK) == 0 else { return }
                 let removed = try ImageStore(root: store.root, create: false).prune()
                 standardOutput("Removed \(removed) layer\(removed == 1 ? "" : "s")")
+            }
+        }
+    }
+}
+
+extension ImageCommand {
+    struct Commit: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Make an image of layer directories in overlay form (lowest first), as build steps leave them.",
+            discussion: """
+                Each directory is packed into a layer tar (overlay whiteouts become OCI \
+                whiteouts, opaque directories .wh..wh..opq) and the image is loaded into \
+                the store; layers it already has are not unpacked again. Prints the name.
+                """)
+
+        @OptionGroup var store: StoreOption
+
+        @Option(name: .customLong("tag"), help: ArgumentHelp("A name for the image (repeatable).", valueName: "NAME[:TAG]"))
+        var names: [String] = []
+
+        @Option(help: ArgumentHelp("Entrypoint, as a JSON array.", valueName: "JSON"))
+        var entrypoint: String?
+
+        @Option(help: ArgumentHelp("Cmd, as a JSON array.", valueName: "JSON"))
+        var cmd: String?
+
+        @Option(name: [.customShort("e"), .customLong("env")], help: ArgumentHelp("Env entry (repeatable).", valueName: "K=V"))
+        var environment: [String] = []
+
+        @Option(help: ArgumentHelp("An exposed port (repeatable).", valueName: "PORT[/PROTO]"))
+        var expose: [String] = []
+
+        @Option(help: ArgumentHelp("StopSignal.", valueName: "SIG"))
+        var stopSignal: String?
+
+        @Option(help: ArgumentHelp("WorkingDir.", valueName: "DIR"))
+        var workdir: String?
+
+        @Option(help: ArgumentHelp("User.", valueName: "USER[:GROUP]"))
+        var user: String?
+
+        @Argument(help: ArgumentHelp("Layer directories, lowest first.", valueName: "DIR"))
+        var layers: [String]
+
+        func validate() throws {
+            for (option, text) in [("--entrypoint", entrypoint), ("--cmd", cmd)] {
+                if let text, Self.stringArray(text) == nil {
+                    throw ValidationError("\(option) '\(text)': expected a JSON array of strings")
+                }
+            }
+            if let stopSignal, ImageProcess.signalNumber(stopSignal) == nil {
+                throw ValidationError("--stop-signal '\(stopSignal)': unknown signal")
+            }
+        }
+
+        static func stringArray(_ text: String) -> [String]? {
+            try? JSONDecoder().decode([String].self, from: Data(text.utf8))
+        }
+
+        func run() throws {
+            try reportingErrors { () throws(ImageError) in
+                let process = ProcessDefaults(
+                    User: user, Env: environment.isEmpty ? nil : environment, Entrypoint: entrypoint.flatMap(Self.stringArray),
+                    Cmd: cmd.flatMap(Self.stringArray), WorkingDir: workdir,
+                    ExposedPorts: expose.isEmpty ? nil : Dictionary(uniqueKeysWithValues: expose.map {
+                        ($0.contains("/") ? $0 : $0 + "/tcp", ProcessDefaults.Empty())
+                    }),
+                    StopSignal: stopSignal)
+                let store = try ImageStore(root: self.store.root, create: true)
+                let image = try ImageExporter(store: store).commit(layers: layers, process: process, names: names)
+                for name in image.names.isEmpty ? ["\(image.id)"] : image.names { standardOutput("Committed image: \(name)") }
+            }
+        }
+    }
+
+    struct Layers: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print an image's layer directories in the store, lowest first (for --layer).")
+
+        @OptionGroup var store: StoreOption
+
+        @Argument(help: ArgumentHelp("The image.", valueName: "NAME[:TAG]"))
+        var image: String
+
+        func run() throws {
+            try reportingErrors { () throws(ImageError) in
+                let store = try ImageStore(root: self.store.root, create: false)
+                for layer in try store.resolve(image).layers { standardOutput(store.layerPath(layer)) }
+            }
+        }
+    }
+
+    struct Save: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write an image as an OCI layout directory and/or a docker-save archive (for docker load, podman load).")
+
+        @OptionGroup var store: StoreOption
+
+        @Option(help: ArgumentHelp("Write an OCI image layout here.", valueName: "DIR"))
+        var oci: String?
+
+        @Option(help: ArgumentHelp("Write a docker-save archive here.", valueName: "FILE"))
+        var dockerArchive: String?
+
+        @Argument(help: ArgumentHelp("The image.", valueName: "NAME[:TAG]"))
+        var image: String
+
+        func validate() throws {
+            if oci == nil && dockerArchive == nil { throw ValidationError("give --oci DIR and/or --docker-archive FILE") }
+        }
+
+        func run() throws {
+            try reportingErrors { () throws(ImageError) in
+                let store = try ImageStore(root: self.store.root, create: false)
+                try ImageExporter(store: store).save(image, layout: oci, dockerArchive: dockerArchive)
             }
         }
     }

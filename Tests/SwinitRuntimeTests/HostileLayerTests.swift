@@ -81,7 +81,7 @@ struct HostileLayerTests {
         ])
         #expect(try fixture.image(["load", path]).status == 0)
         var info = stat()
-        #expect(stat(fixture.store + "/layers/" + fixture.layers.last! + "/dev-copy/null", &info) == 0)
+        #expect(stat(try fixture.topLayer() + "/dev-copy/null", &info) == 0)
         #expect(info.st_mode & S_IFMT == S_IFCHR && info.st_rdev == (1 << 8 | 3))
         // The root is nodev: the node is there but cannot be opened.
         let result = try fixture.run(["--image", "dev:1", "--", "sh", "-c", "ls -l /dev-copy/null && echo x > /dev-copy/null"])

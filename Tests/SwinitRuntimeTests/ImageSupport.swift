@@ -55,8 +55,18 @@ struct ImageFixture {
 
     /// Names in the store's layers/ and images/ (both empty for "nothing added").
     var layers: [String] { ((try? FileManager.default.contentsOfDirectory(atPath: store + "/layers")) ?? []).sorted() }
-    var records: [String] { ((try? FileManager.default.contentsOfDirectory(atPath: store + "/images")) ?? []).sorted() }
+    var records: [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: store + "/images")) ?? []).filter { $0.hasSuffix(".json") }.sorted()
+    }
     var temporaries: [String] { (try? FileManager.default.contentsOfDirectory(atPath: store + "/tmp")) ?? [] }
+
+    /// The directory of the top layer of the store's first image, from its record.
+    func topLayer() throws -> String {
+        let record = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: URL(fileURLWithPath: store + "/images/" + records[0]))) as? [String: Any]
+        let layers = try #require(record?["layers"] as? [String])
+        return store + "/layers/" + String(try #require(layers.last).dropFirst(7))
+    }
 
     /// The busybox base layer of the harness.
     static var busybox: String { Harness.shared.base }

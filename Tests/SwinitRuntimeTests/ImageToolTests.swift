@@ -6,18 +6,24 @@ import Foundation
 import Testing
 
 /// Runs a tool; returns its status and stdout (stderr goes to the test log).
+/// posix_spawn and waitpid(2), stdout through a file: Foundation's Process
+/// waits for descriptors a daemon the tool leaves (podman's conmon) inherits.
 @discardableResult
 func tool(_ arguments: [String]) -> (status: Int32, stdout: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardInput = FileHandle.nullDevice
-    guard (try? process.run()) != nil else { return (127, "") }
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    let out = Harness.shared.temporaryDirectory("tool") + "/stdout"
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    let argv = (["/usr/bin/env"] + arguments).map { strdup($0) } + [nil]
+    defer { for pointer in argv { free(pointer) } }
+    var pid: pid_t = 0
+    guard posix_spawn(&pid, "/usr/bin/env", &actions, nil, argv, environ) == 0 else { return (127, "") }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    let stdout = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
+    return ((status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f), stdout)
 }
 
 func installed(_ program: String) -> Bool { tool(["sh", "-c", "command -v \(program)"]).status == 0 }

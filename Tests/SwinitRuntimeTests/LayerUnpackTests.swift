@@ -16,7 +16,7 @@ struct LayerUnpackTests {
         ])
         let load = try fixture.image(["load", path])
         #expect(load.status == 0, "\(load.stderr)")
-        let top = fixture.store + "/layers/" + (try topLayer(fixture))
+        let top = try fixture.topLayer()
         var info = stat()
         #expect(lstat(top + "/a/gone", &info) == 0 && info.st_mode & S_IFMT == S_IFCHR && info.st_rdev == 0)
         #expect(lstat(top + "/top-gone", &info) == 0 && info.st_mode & S_IFMT == S_IFCHR && info.st_rdev == 0)
@@ -52,13 +52,6 @@ struct LayerUnpackTests {
         #expect(srv.st_mtim.tv_sec == 1_500_000_000, "a directory's mtime changed by its children")
         #expect(xattr(root + "/srv/data", "user.origin") == "layer")
         #expect(lstat(root + "/srv/fifo", &fifo) == 0 && fifo.st_mode & S_IFMT == S_IFIFO && fifo.st_mode & 0o777 == 0o600)
-    }
-
-    /// The chain ID directory of the image's top layer, from its record.
-    func topLayer(_ fixture: ImageFixture) throws -> String {
-        let record = try JSONSerialization.jsonObject(
-            with: Data(contentsOf: URL(fileURLWithPath: fixture.store + "/images/" + fixture.records[0]))) as! [String: Any]
-        return String((record["layers"] as! [String]).last!.dropFirst(7))
     }
 
     /// An extended attribute's value, read by Python (os.getxattr), nil when absent.
