@@ -31,7 +31,10 @@ let package = Package(
         // OCI and docker-save images: digests, archives, layer unpack, the store.
         .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
-        .target(name: "SwinitImage", dependencies: ["CSwinit", "CArchive", "CCrypto"]),
+        .target(name: "SwinitImage", dependencies: ["CSwinit", "CArchive", "CCrypto"],
+                // libarchive's gzip and zstd filters, named for static links
+                // (bench.sh's -static-executable; a dynamic libarchive brings them).
+                linkerSettings: [.linkedLibrary("z"), .linkedLibrary("zstd")]),
         .executableTarget(
             name: "swinit-run",
             dependencies: [

@@ -45,8 +45,8 @@ esac
 
 [ "$(id -u)" -eq 0 ] || fail "run as root (namespaces, mounts, apt-get)"
 
-packages=(musl-tools libcap-dev util-linux procps)
-[ "$mode" = nginx ] && packages+=(debootstrap curl) || packages+=(busybox-static)
+packages=(musl-tools libcap-dev libarchive-dev libssl-dev zlib1g-dev libzstd-dev util-linux procps)
+[ "$mode" = nginx ] && packages+=(debootstrap curl jq) || packages+=(busybox-static)
 step "installing what the demo needs (${packages[*]})"
 missing=()
 for package in "${packages[@]}"; do

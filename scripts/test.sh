@@ -16,10 +16,12 @@ fi
 # swinit-run's capabilities; util-linux: unshare/nsenter; procps: ps in tests;
 # debootstrap and curl: the nginx image (scripts/build-image.sh) and its page.
 packages=(musl-tools busybox-static libcap-dev util-linux procps debootstrap curl)
-# libarchive-dev, libssl-dev: swinit-run's image code (tar/gzip/zstd, SHA-256);
+# libarchive-dev, libssl-dev, zlib1g-dev, libzstd-dev: swinit-run's image code
+# (tar, gzip, zstd, SHA-256; zlib and zstd linked by name for static builds);
 # zstd, python3: the test images; umoci, skopeo, buildah: images made by the
-# real tools (ImageToolTests).
-packages+=(libarchive-dev libssl-dev zstd python3 umoci skopeo buildah)
+# real tools (ImageToolTests); jq: build-image.sh's ENTRYPOINT/CMD; podman and
+# runc: the built nginx image loaded and served by podman (BuiltImageTests).
+packages+=(libarchive-dev libssl-dev zlib1g-dev libzstd-dev zstd python3 umoci skopeo buildah jq podman runc)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
