@@ -5,13 +5,13 @@ import FoundationEssentials
 
 /// Media types swinit-run reads. Docker's v2 schema 2 names are accepted as
 /// their OCI equivalents, as containerd does; anything else is refused.
-public enum MediaType {
-    public static let index = "application/vnd.oci.image.index.v1+json"
-    public static let manifest = "application/vnd.oci.image.manifest.v1+json"
-    public static let config = "application/vnd.oci.image.config.v1+json"
-    public static let layer = "application/vnd.oci.image.layer.v1.tar"
-    public static let layerGzip = "application/vnd.oci.image.layer.v1.tar+gzip"
-    public static let layerZstd = "application/vnd.oci.image.layer.v1.tar+zstd"
+enum MediaType {
+    static let index = "application/vnd.oci.image.index.v1+json"
+    static let manifest = "application/vnd.oci.image.manifest.v1+json"
+    static let config = "application/vnd.oci.image.config.v1+json"
+    static let layer = "application/vnd.oci.image.layer.v1.tar"
+    static let layerGzip = "application/vnd.oci.image.layer.v1.tar+gzip"
+    static let layerZstd = "application/vnd.oci.image.layer.v1.tar+zstd"
     static let dockerManifestList = "application/vnd.docker.distribution.manifest.list.v2+json"
     static let dockerManifest = "application/vnd.docker.distribution.manifest.v2+json"
     static let dockerConfig = "application/vnd.docker.container.image.v1+json"
@@ -26,14 +26,14 @@ public enum MediaType {
 }
 
 /// A content descriptor: what a blob is, its digest and its size in bytes.
-public struct Descriptor: Codable, Equatable, Sendable {
-    public var mediaType: String
-    public var digest: Digest
-    public var size: Int64
-    public var annotations: [String: String]?
-    public var platform: Platform?
+struct Descriptor: Codable, Equatable, Sendable {
+    var mediaType: String
+    var digest: Digest
+    var size: Int64
+    var annotations: [String: String]?
+    var platform: Platform?
 
-    public init(mediaType: String, digest: Digest, size: Int64, annotations: [String: String]? = nil) {
+    init(mediaType: String, digest: Digest, size: Int64, annotations: [String: String]? = nil) {
         self.mediaType = mediaType
         self.digest = digest
         self.size = size
@@ -42,13 +42,13 @@ public struct Descriptor: Codable, Equatable, Sendable {
 }
 
 /// The platform of an index entry.
-public struct Platform: Codable, Equatable, Sendable {
-    public var architecture: String
-    public var os: String
-    public var variant: String?
+struct Platform: Codable, Equatable, Sendable {
+    var architecture: String
+    var os: String
+    var variant: String?
 
     /// This machine's, in GOARCH terms as images name them.
-    public static var current: Platform {
+    static var current: Platform {
         #if arch(x86_64)
         Platform(architecture: "amd64", os: "linux")
         #elseif arch(arm64)
@@ -58,7 +58,7 @@ public struct Platform: Codable, Equatable, Sendable {
         #endif
     }
 
-    public init(architecture: String, os: String, variant: String? = nil) {
+    init(architecture: String, os: String, variant: String? = nil) {
         self.architecture = architecture
         self.os = os
         self.variant = variant
@@ -66,12 +66,12 @@ public struct Platform: Codable, Equatable, Sendable {
 }
 
 /// `index.json` of a layout, or a blob of media type `index`.
-public struct ImageIndex: Codable, Sendable {
-    public var schemaVersion: Int
-    public var mediaType: String?
-    public var manifests: [Descriptor]
+struct ImageIndex: Codable, Sendable {
+    var schemaVersion: Int
+    var mediaType: String?
+    var manifests: [Descriptor]
 
-    public init(manifests: [Descriptor]) {
+    init(manifests: [Descriptor]) {
         schemaVersion = 2
         mediaType = MediaType.index
         self.manifests = manifests
@@ -79,13 +79,13 @@ public struct ImageIndex: Codable, Sendable {
 }
 
 /// An image manifest: its config and its layers, lowest first.
-public struct ImageManifest: Codable, Sendable {
-    public var schemaVersion: Int
-    public var mediaType: String?
-    public var config: Descriptor
-    public var layers: [Descriptor]
+struct ImageManifest: Codable, Sendable {
+    var schemaVersion: Int
+    var mediaType: String?
+    var config: Descriptor
+    var layers: [Descriptor]
 
-    public init(config: Descriptor, layers: [Descriptor]) {
+    init(config: Descriptor, layers: [Descriptor]) {
         schemaVersion = 2
         mediaType = MediaType.manifest
         self.config = config
@@ -94,12 +94,12 @@ public struct ImageManifest: Codable, Sendable {
 }
 
 /// One entry of `docker save`'s manifest.json.
-public struct DockerSaveEntry: Codable, Sendable {
-    public var Config: String
-    public var RepoTags: [String]?
-    public var Layers: [String]
+struct DockerSaveEntry: Codable, Sendable {
+    var Config: String
+    var RepoTags: [String]?
+    var Layers: [String]
 
-    public init(config: String, repoTags: [String], layers: [String]) {
+    init(config: String, repoTags: [String], layers: [String]) {
         Config = config
         RepoTags = repoTags
         Layers = layers

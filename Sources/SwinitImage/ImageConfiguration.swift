@@ -3,14 +3,14 @@
 // same shape): what to run, and the DiffIDs of the layers.
 
 /// The parts of an image configuration swinit-run uses.
-public struct ImageConfiguration: Codable, Sendable {
-    public var created: String?
-    public var architecture: String?
-    public var os: String?
-    public var config: ProcessDefaults?
-    public var rootfs: RootFS
+struct ImageConfiguration: Codable, Sendable {
+    var created: String?
+    var architecture: String?
+    var os: String?
+    var config: ProcessDefaults?
+    var rootfs: RootFS
 
-    public init(created: String?, architecture: String, os: String, config: ProcessDefaults, diffIDs: [Digest]) {
+    init(created: String?, architecture: String, os: String, config: ProcessDefaults, diffIDs: [Digest]) {
         self.created = created
         self.architecture = architecture
         self.os = os
@@ -19,9 +19,9 @@ public struct ImageConfiguration: Codable, Sendable {
     }
 
     /// `rootfs`: the uncompressed digest of each layer, lowest first.
-    public struct RootFS: Codable, Sendable {
-        public var type: String
-        public var diff_ids: [Digest]
+    struct RootFS: Codable, Sendable {
+        var type: String
+        var diff_ids: [Digest]
     }
 }
 

@@ -22,7 +22,9 @@ struct FoundImage {
 
 /// What one load put in the store.
 public struct LoadedImage: Equatable, Sendable {
+    /// The image id: its config's digest.
     public var id: Digest
+    /// Its names, `NAME:TAG`; empty for an image known by id only.
     public var names: [String]
     /// Layers this load unpacked (the others were already there).
     public var newLayers: Int
@@ -30,6 +32,7 @@ public struct LoadedImage: Equatable, Sendable {
 
 /// Loads images into a store.
 public struct ImageLoader {
+    /// The store images are loaded into.
     public let store: ImageStore
 
     public init(store: ImageStore) { self.store = store }
@@ -58,9 +61,14 @@ public struct ImageLoader {
         return try store(images)
     }
 
-    /// `bb` for `/x/bb.tar`, `/x/bb.oci.tar.gz` or the directory `/x/bb/`.
+    /// `bb` for `/x/bb.tar`, `/x/bb.oci.tar.gz` or the directory `/x/bb/` (or `.` in it).
     static func defaultName(for path: String) -> String {
-        var base = path.split(separator: "/").last.map(String.init) ?? "image"
+        var resolved = path
+        if let real = realpath(path, nil) {
+            resolved = String(cString: real)
+            free(real)
+        }
+        var base = resolved.split(separator: "/").last.map(String.init) ?? "image"
         for suffix in [".gz", ".zst", ".tgz", ".tar", ".oci", ".docker"] where base.hasSuffix(suffix) && base.count > suffix.count {
             base = String(base.dropLast(suffix.count))
         }

@@ -42,7 +42,9 @@ public struct ImageStore: Sendable {
         }
     }
 
+    /// `ROOT/layers`: one directory per chain ID.
     public var layersPath: String { root + "/layers" }
+    /// `ROOT/images`: one record and one config per image.
     public var imagesPath: String { root + "/images" }
     var temporaryPath: String { root + "/tmp" }
     var namesPath: String { root + "/names.json" }

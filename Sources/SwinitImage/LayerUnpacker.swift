@@ -245,6 +245,8 @@ struct LayerUnpacker {
 
     /// `.wh..wh..opq`: the directory hides what lower layers have in it.
     private func markOpaque(_ directory: EntryPath) throws(ImageError) {
+        // openParent of a child makes the directory (and its parents) if the
+        // layer has no entry for it, with the same symlink checks.
         let holder = try openParent(EntryPath(components: directory.components + ["x"]))
         close(holder)
         let fd = openBeneath(root, directory, flags: O_RDONLY | O_DIRECTORY)
