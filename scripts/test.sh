@@ -20,8 +20,9 @@ packages=(musl-tools busybox-static libcap-dev util-linux procps debootstrap cur
 # (tar, gzip, zstd, SHA-256; zlib and zstd linked by name for static builds);
 # zstd, python3: the test images; umoci, skopeo, buildah: images made by the
 # real tools (ImageToolTests); jq: build-image.sh's ENTRYPOINT/CMD; podman and
-# runc: the built nginx image loaded and served by podman (BuiltImageTests).
-packages+=(libarchive-dev libssl-dev zlib1g-dev libzstd-dev zstd python3 umoci skopeo buildah jq podman runc)
+# runc, docker.io: the built nginx image loaded and served by podman and by a
+# private dockerd (BuiltImageTests).
+packages+=(libarchive-dev libssl-dev zlib1g-dev libzstd-dev zstd python3 umoci skopeo buildah jq podman runc docker.io)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -2,8 +2,8 @@
 // The nginx image scripts/build-image.sh builds is a real image: in the store
 // with Dockerfile.example's ENTRYPOINT, CMD, EXPOSE and STOPSIGNAL, run with
 // --image (its own /swinit as PID 1), written as an OCI layout and a
-// docker-save archive that podman loads and serves the same page from, with
-// swinit as PID 1 and the same clean stop.
+// docker-save archive that podman and a private dockerd load and serve the
+// same page from, with swinit as PID 1 and the same clean stop.
 import Foundation
 import Testing
 
@@ -52,10 +52,96 @@ extension NginxImageTests {
         #expect(layers.status == 0 && layers.stdout.split(separator: "\n").count == image.layers.count)
     }
 
-    /// Every cgroup directory below the v1 hierarchies' libpod_parent (podman's cgroupfs parent).
-    func podmanCgroups() -> Set<String> {
-        let listing = tool(["sh", "-c", "find /sys/fs/cgroup/*/libpod_parent -type d 2>/dev/null"]).stdout
+    /// Every cgroup directory below the v1 hierarchies' `parent` (podman's
+    /// cgroupfs parent is libpod_parent, dockerd's docker).
+    func engineCgroups(_ parent: String = "libpod_parent") -> Set<String> {
+        let listing = tool(["sh", "-c", "find /sys/fs/cgroup/*/\(parent) -type d 2>/dev/null"]).stdout
         return Set(listing.split(separator: "\n").map(String.init))
+    }
+
+    /// Removes the cgroups that appeared since `before` and are empty now
+    /// (rmdir(2) removes only empty ones: another engine's stay).
+    func removeNewCgroups(_ parent: String, since before: Set<String>) {
+        for path in engineCgroups(parent).subtracting(before).sorted(by: { $0.count > $1.count }) { rmdir(path) }
+        #expect(engineCgroups(parent).subtracting(before).isEmpty, "cgroups left under \(parent)")
+    }
+
+    @Test func aPrivateDockerdLoadsTheArchiveAndServesTheSamePageWithSwinitAsPID1() throws {
+        try image.require()
+        try #require(installed("dockerd"), "dockerd is not installed (scripts/test.sh installs docker.io)")
+        let root = Harness.shared.temporaryDirectory("dockerd")
+        let socket = "unix://" + root + "/sock"
+        let cgroupsBefore = engineCgroups("docker")
+        // Its own data root, exec root, socket and containerd; no bridge, no iptables.
+        let daemon = try spawnDaemon(["dockerd", "--data-root", root + "/data", "--exec-root", root + "/exec",
+                                      "--pidfile", root + "/pid", "-H", socket, "--bridge", "none",
+                                      "--iptables=false", "--ip-masq=false", "--storage-driver", "overlay2"],
+                                     log: root + "/log")
+        defer {
+            stopDaemon(daemon, containerdPidFile: root + "/exec/containerd/containerd.pid")
+            #expect(!hostMountTable().contains(root), "dockerd left a mount")
+            removeNewCgroups("docker", since: cgroupsBefore)
+            try? FileManager.default.removeItem(atPath: root)
+        }
+        let docker = ["docker", "-H", socket]
+        let deadline = Date().addingTimeInterval(30)
+        while tool(docker + ["info"]).status != 0 && Date() < deadline { usleep(200_000) }
+        let load = tool(docker + ["load", "-q", "-i", BuiltImage.output + "/docker-archive.tar"])
+        #expect(load.status == 0 && load.stdout.contains("swinit-nginx:latest"), "\(load.stdout)")
+        let started = tool(docker + ["run", "-d", "--network", "none", BuiltImage.name])
+        let id = started.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        try #require(started.status == 0 && !id.isEmpty, "docker run failed")
+        defer { tool(docker + ["rm", "-f", id]) }
+        let pid = pid_t(tool(docker + ["inspect", "--format", "{{.State.Pid}}", id]).stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        try #require(pid > 0)
+        var fetched = (code: "", body: "")
+        let served = Date().addingTimeInterval(20)
+        while fetched.code != "200" && Date() < served {
+            usleep(100_000)
+            fetched = fetchPage(inNetworkOf: pid)
+        }
+        #expect(fetched.code == "200" && fetched.body == page)
+        #expect(commandLine(pid) == "/swinit -- nginx -g daemon off; ", "\(commandLine(pid))")
+        #expect(tool(docker + ["stop", "-t", "15", id]).status == 0)
+        #expect(tool(docker + ["inspect", "--format", "{{.State.ExitCode}}", id]).stdout.hasPrefix("0"))
+    }
+
+    /// Starts a daemon with posix_spawn, output to `log`; returns its pid.
+    func spawnDaemon(_ arguments: [String], log: String) throws -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        let argv = (["/usr/bin/env"] + arguments).map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, "/usr/bin/env", &actions, nil, argv, environ)
+        try #require(result == 0, "cannot start \(arguments[0])")
+        return pid
+    }
+
+    /// SIGTERM to the daemon by pid, up to 20 s, then SIGKILL to it and to
+    /// the containerd it started (by its pid file).
+    func stopDaemon(_ pid: pid_t, containerdPidFile: String) {
+        let containerd = pid_t(((try? String(contentsOfFile: containerdPidFile, encoding: .utf8)) ?? "")
+            .trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        kill(pid, SIGTERM)
+        var status: Int32 = 0
+        let deadline = Date().addingTimeInterval(20)
+        while waitpid(pid, &status, WNOHANG) == 0 && Date() < deadline { usleep(100_000) }
+        if waitpid(pid, &status, WNOHANG) == 0 {
+            kill(pid, SIGKILL)
+            waitpid(pid, &status, 0)
+        }
+        if containerd > 0 && kill(containerd, 0) == 0 {
+            kill(containerd, SIGTERM)
+            usleep(500_000)
+            kill(containerd, SIGKILL)
+        }
+        #expect(containerd == 0 || kill(containerd, 0) != 0, "containerd \(containerd) still runs")
     }
 
     func blob(_ layout: String, _ digest: String) throws -> [String: Any] {
@@ -92,14 +178,11 @@ extension NginxImageTests {
         let root = Harness.shared.temporaryDirectory("podman")
         let podman = ["podman", "--root", root + "/root", "--runroot", root + "/run", "--storage-driver", "overlay",
                       "--cgroup-manager", "cgroupfs", "--events-backend", "file", "--tmpdir", root + "/tmp"]
-        let cgroupsBefore = podmanCgroups()
+        let cgroupsBefore = engineCgroups()
         defer {
             tool(podman + ["rm", "-a", "-f"])
             tool(podman + ["rmi", "-a", "-f"])
-            // The cgroups podman made for conmon and the container, if empty now
-            // (rmdir(2) removes only empty ones: another podman's stay).
-            for path in podmanCgroups().subtracting(cgroupsBefore).sorted(by: { $0.count > $1.count }) { rmdir(path) }
-            #expect(podmanCgroups().subtracting(cgroupsBefore).isEmpty, "podman left cgroups")
+            removeNewCgroups("libpod_parent", since: cgroupsBefore)
             #expect(!((try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? "").contains(root),
                     "podman left a mount")
             try? FileManager.default.removeItem(atPath: root)
