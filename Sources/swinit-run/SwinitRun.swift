@@ -132,22 +132,9 @@ struct SwinitRun: ParsableCommand {
     func run() throws {
         do {
             let name = self.name ?? Self.uniqueName()
-            guard let image else {
-                throw ExitCode(try Launcher.run(SpecBuilder.build(from: self, name: name), name: name))
-            }
-            // The run lock (shared) keeps `image prune` off the layers while the container lives.
-            let store = try ImageStore(root: self.store.root, create: false)
-            let status = try store.whileRunning { () throws(ImageError) -> Int32 in
-                let record = try store.resolve(image)
-                let imageRun = try ImageRun(options: self, record: record, store: store)
-                do throws(RuntimeError) {
-                    let spec = try SpecBuilder.build(from: self, name: name, image: imageRun)
-                    return try Launcher.run(spec, name: name)
-                } catch {
-                    Diagnostics.print("swinit-run: \(error)")
-                    return error.exitCode
-                }
-            }
+            if let image { throw ExitCode(try ImageRun.launch(image, options: self, name: name)) }
+            let spec = try SpecBuilder.build(from: self, name: name)
+            let status = try Launcher.run(spec, name: name)
             throw ExitCode(status)
         } catch let error as RuntimeError {
             Diagnostics.print("swinit-run: \(error)")
