@@ -29,13 +29,22 @@ let package = Package(
         .systemLibrary(name: "CLibcap", pkgConfig: "libcap", providers: [.apt(["libcap-dev"])]),
         .systemLibrary(name: "CLibseccomp", pkgConfig: "libseccomp", providers: [.apt(["libseccomp-dev"])]),
         .target(name: "SwinitRuntime", dependencies: ["CSwinit", "CLibcap", "CLibseccomp"]),
+        // OCI and docker-save images: digests, archives, layer unpack, the store.
+        .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .target(name: "SwinitImage", dependencies: ["CSwinit", "CArchive", "CCrypto"],
+                // libarchive's gzip and zstd filters, named for static links
+                // (bench.sh's -static-executable; a dynamic libarchive brings them).
+                linkerSettings: [.linkedLibrary("z"), .linkedLibrary("zstd")]),
         .executableTarget(
             name: "swinit-run",
             dependencies: [
                 "SwinitRuntime",
+                "SwinitImage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "SwinitTests", dependencies: ["SwinitCore"]),
         .testTarget(name: "SwinitRuntimeTests", dependencies: ["SwinitRuntime"]),
+        .testTarget(name: "SwinitImageTests", dependencies: ["SwinitImage"]),
     ]
 )

@@ -33,6 +33,9 @@ done
 [ "$(id -u)" = 0 ] || { echo "bench.sh: run as root (namespaces, mounts, cgroups)" >&2; exit 1; }
 
 packages=(tini dumb-init catatonit bubblewrap crun musl-tools busybox-static gnuplot-nox file python3)
+# The image figures (scripts/bench/images.sh): swinit-run's static link needs
+# libarchive's and its filters' static libraries; the peers are umoci and podman.
+packages+=(libarchive-dev libssl-dev zlib1g-dev libzstd-dev umoci podman runc debootstrap jq)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
@@ -71,4 +74,10 @@ mkdir -p "$report"
     --benchkit "$PWD/.build/bench/benchkit" \
     --rootfs "$work/layers/base" --work "$work" --results "$results" \
     --report "$report/BENCHMARKS.md" --chart "$report/benchmarks.png"
+# Images: the nginx image is built (or reused) by scripts/build-image.sh.
+echo "bench.sh: image figures (scripts/bench/images.sh)" >&2
+SWINIT_RUN=$PWD/$scratch/release/swinit-run scripts/build-image.sh > /dev/null
+rounds=5; [ ${#quick[@]} -gt 0 ] && rounds=2
+ROUNDS=$rounds scripts/bench/images.sh "$PWD/$scratch/release/swinit-run" "$work/layers/base" "$work" \
+    | tee "$results/images.md" >> "$report/BENCHMARKS.md"
 echo "bench.sh: wrote $report/BENCHMARKS.md and $report/benchmarks.png; raw data in $results" >&2

@@ -13,9 +13,14 @@
 #
 # Each layer is cached under its key: the hash of its parent's key, its
 # instruction and the content of the files it copies. An unchanged key is
-# reused; a changed one is built, and so is everything above it. Layers live in
-# $SWINIT_IMAGE_CACHE/layers/KEY (default /var/cache/swinit/nginx), so builds
-# of other Dockerfiles or contexts share what they have in common.
+# reused; a changed one is built, and so is everything above it. The cache
+# entry $SWINIT_IMAGE_CACHE/layers/KEY (default /var/cache/swinit/nginx) is a
+# symlink to the layer in swinit-run's image store (layers/<chain ID>, see
+# `swinit-run image --help`): each built layer is committed there, with the
+# Dockerfile's ENTRYPOINT, CMD, EXPOSE and STOPSIGNAL, as the image
+# $SWINIT_IMAGE_NAME, and the upper directory the step left is dropped.
+# The image is then written as an OCI layout and a docker-save archive
+# (for `docker load` / `podman load`) to $SWINIT_IMAGE_OUTPUT.
 #
 # Usage: scripts/build-image.sh [--prune] [DOCKERFILE]   (as root; needs debootstrap)
 #   --prune: then remove every cached layer this image does not use
@@ -28,6 +33,9 @@
 #                         reads CONTEXT/path (the static init)
 #   SWINIT_RUN            swinit-run binary (default .build/debug/swinit-run)
 #   SWINIT_BUILD_VERBOSE  1: show each step's output (else only on failure)
+#   SWINIT_STORE          swinit-run's image store (default /var/lib/swinit)
+#   SWINIT_IMAGE_NAME     the image's name in the store (default swinit-nginx:latest)
+#   SWINIT_IMAGE_OUTPUT   where oci/ and docker-archive.tar go (default CACHE/image)
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 context=$(cd "${SWINIT_IMAGE_CONTEXT:-$repo}" && pwd)
@@ -37,6 +45,8 @@ dockerfile=${1:-$context/Dockerfile.example}
 cache=${SWINIT_IMAGE_CACHE:-/var/cache/swinit/nginx}
 run=${SWINIT_RUN:-$repo/.build/debug/swinit-run}
 verbose=${SWINIT_BUILD_VERBOSE:-0}
+image_name=${SWINIT_IMAGE_NAME:-swinit-nginx:latest}
+output=${SWINIT_IMAGE_OUTPUT:-$cache/image}
 
 say() { printf '%s\n' "$*" >&2; }
 die() { say "build-image: $*"; exit 1; }
@@ -52,6 +62,9 @@ declare -a steps=()
 declare -A workdirs=()
 declare -a unsupported=()
 from_line=""
+# The image config: JSON arrays for ENTRYPOINT and CMD, ports, the stop signal.
+entrypoint="" cmd="" stop_signal=""
+declare -a exposed=()
 stage=""
 while IFS= read -r line; do
     read -r -a words <<< "$line"
@@ -59,11 +72,18 @@ while IFS= read -r line; do
     rest=${line#*[[:space:]]}
     case $instruction in
         FROM)
-            from_line=$line; steps=(); unsupported=()
+            from_line=$line; steps=(); unsupported=(); entrypoint="" cmd="" stop_signal=""; exposed=()
             stage=""
             if [ ${#words[@]} -ge 4 ] && [ "${words[2],,}" = as ]; then stage=${words[3]}; fi ;;
         WORKDIR) if [ -n "$stage" ]; then workdirs[$stage]=$rest; fi; unsupported+=(WORKDIR) ;;
         RUN|COPY) steps+=("$instruction $rest") ;;
+        # Exec form as it is (JSON); shell form runs under /bin/sh -c, as Docker does.
+        ENTRYPOINT|CMD)
+            case $rest in "["*) json=$(jq -c . <<< "$rest") || die "$instruction $rest: not a JSON array" ;;
+                          *) json=$(jq -cn --arg c "$rest" '["/bin/sh","-c",$c]') ;; esac
+            if [ "$instruction" = ENTRYPOINT ]; then entrypoint=$json; cmd=""; else cmd=$json; fi ;;
+        EXPOSE) exposed+=("${words[@]:1}") ;;
+        STOPSIGNAL) stop_signal=${words[1]} ;;
         # These would change what later steps see; not supported in the last stage.
         ENV|ARG|USER|SHELL|ADD|ONBUILD) unsupported+=("$instruction") ;;
     esac
@@ -205,6 +225,16 @@ run_step() {
 }
 
 declare -a layer_args=() layer_dirs=()
+store=${SWINIT_STORE:-/var/lib/swinit}
+
+# Commits the layers so far plus the new directory $1 as the image
+# swinit-build/cache:KEY; prints the new layer's directory in the store.
+store_layer() {
+    local new=$1 new_key=$2 tag=swinit-build/cache:${2:0:32}
+    "$run" image commit --store "$store" --tag "$tag" "${layer_dirs[@]}" "$new" > /dev/null || return 1
+    "$run" image layers --store "$store" "$tag" | tail -n 1
+    "$run" image rm --store "$store" "$tag" > /dev/null
+}
 count=$(( ${#steps[@]} + 1 ))
 index=0
 key=""
@@ -218,7 +248,7 @@ layer() {
     local dir=$cache/layers/$new_key started; started=$(now)
     local label; label=$(printf 'layer %d/%d  %-66s' "$index" "$count" "$(short "$description")")
     if [ -d "$dir" ]; then
-        say "$label reused  ${new_key:0:12}  $(du -sh "$dir" | cut -f1) in $(seconds "$started") s"
+        say "$label reused  ${new_key:0:12}  $(du -sh "$dir/" | cut -f1) in $(seconds "$started") s"
     else
         local tmp=$cache/tmp/$new_key log=$cache/logs/$new_key.log
         mkdir -p "$tmp"
@@ -240,10 +270,16 @@ layer() {
             rm -rf "$tmp"
             die "layer $index failed (status $status): $description (log: $log)"
         fi
-        mv "$tmp/layer" "$dir"   # the cache entry appears whole or not at all
+        # Into the store, on the layers below (their chain decides the new
+        # layer's chain ID); the cache entry is a symlink to it, made by rename
+        # so it appears whole or not at all.
+        local stored
+        stored=$(store_layer "$tmp/layer" "$new_key") || { rm -rf "$tmp"; die "layer $index: cannot store it in $store"; }
+        ln -s "$stored" "$tmp/link"
+        mv -T "$tmp/link" "$dir"
         rm -rf "$tmp"
         printf '%s\n' "$description" > "$cache/layers/$new_key.instruction"
-        say "$label built   ${new_key:0:12}  $(du -sh "$dir" | cut -f1) in $(seconds "$started") s"
+        say "$label built   ${new_key:0:12}  $(du -sh "$dir/" | cut -f1) in $(seconds "$started") s"
     fi
     key=$new_key
     layer_dirs+=("$dir")
@@ -318,13 +354,30 @@ for step in "${steps[@]}"; do
     esac
 done
 
+# ---- the image: config, the store, OCI layout and docker-save archive ----------------
+commit_args=(--store "$store" --tag "$image_name")
+[ -n "$entrypoint" ] && commit_args+=(--entrypoint "$entrypoint")
+[ -n "$cmd" ] && commit_args+=(--cmd "$cmd")
+[ -n "$stop_signal" ] && commit_args+=(--stop-signal "$stop_signal")
+for port in "${exposed[@]}"; do commit_args+=(--expose "$port"); done
+started=$(now)
+"$run" image commit "${commit_args[@]}" "${layer_dirs[@]}" >&2 || die "cannot commit $image_name to $store"
+rm -rf "$output.new"
+mkdir -p "$output.new"
+"$run" image save --store "$store" --oci "$output.new/oci" --docker-archive "$output.new/docker-archive.tar" "$image_name" \
+    || die "cannot save $image_name"
+rm -rf "$output"
+mv "$output.new" "$output"
+say "image: $image_name in $store; OCI layout $output/oci, docker-save archive $output/docker-archive.tar ($(seconds "$started") s)"
+
 if [ "$prune" = 1 ]; then
     for entry in "$cache/layers/"*; do
-        [ -d "$entry" ] || continue
+        [ -L "$entry" ] || [ -d "$entry" ] || continue
         case " ${layer_dirs[*]} " in *" $entry "*) continue ;; esac
         rm -rf "$entry" "$entry.instruction" "$cache/logs/${entry##*/}.log"
         say "pruned ${entry##*/}"
     done
+    "$run" image prune --store "$store" >&2 || say "build-image: image prune skipped (containers are running from the store)"
 fi
-say "image: $count layers, $(du -shc "${layer_dirs[@]}" | tail -n 1 | cut -f1) in $(seconds "$started_all") s (cache: $cache)"
+say "image: $count layers, $(du -shc "${layer_dirs[@]/%//}" | tail -n 1 | cut -f1) in $(seconds "$started_all") s (cache: $cache)"
 printf '%s\n' "${layer_dirs[@]}"

@@ -7,9 +7,11 @@
 #   scripts/demo.sh --busybox   the quick one on a busybox root (seconds, no network)
 #
 # nginx: installs what it needs, builds the static swinit and swinit-run,
-# builds or reuses the image's layers (scripts/build-image.sh, cached in
-# $SWINIT_IMAGE_CACHE, default /var/cache/swinit/nginx), then runs
-#   swinit-run --layer … --network host -v LOGS:/var/log/nginx -- nginx -g 'daemon off;'
+# builds or reuses the image (scripts/build-image.sh: cached layers in the
+# image store, default /var/lib/swinit, as swinit-nginx:latest, plus an OCI
+# layout and a docker-save archive), then runs
+#   swinit-run --image swinit-nginx:latest --network host -v LOGS:/var/log/nginx
+# whose ENTRYPOINT makes the image's own /swinit PID 1, as docker run would,
 # and shows: the process tree inside, the page over TLS, orphans reaped by
 # swinit (and left as zombies without it), a graceful stop whose exit status
 # comes back, the thin layer gone, the layers unchanged and the log kept on the
@@ -43,8 +45,8 @@ esac
 
 [ "$(id -u)" -eq 0 ] || fail "run as root (namespaces, mounts, apt-get)"
 
-packages=(musl-tools libcap-dev util-linux procps)
-[ "$mode" = nginx ] && packages+=(debootstrap curl) || packages+=(busybox-static)
+packages=(musl-tools libcap-dev libseccomp-dev libarchive-dev libssl-dev zlib1g-dev libzstd-dev util-linux procps)
+[ "$mode" = nginx ] && packages+=(debootstrap curl jq) || packages+=(busybox-static)
 step "installing what the demo needs (${packages[*]})"
 missing=()
 for package in "${packages[@]}"; do
@@ -181,17 +183,20 @@ nginx_demo() {
     note "checksum listing of the layers: $digest"
 
     if curl -sk -o /dev/null https://127.0.0.1:8443/ 2>/dev/null; then fail "port 8443 is already in use"; fi
-    local logs=$work/logs name=swinit-demo-nginx-$$
+    local logs=$work/logs name=swinit-demo-nginx-$$ image=swinit-nginx:latest
     mkdir -p "$logs"
-    step "starting nginx: swinit-run --layer …×${#layer_dirs[@]} --network host -v $logs:/var/log/nginx -- nginx -g 'daemon off;'"
+    step "the image in the store (its layers are the ones above), and written for docker/podman load"
+    "${run[@]}" image ls | sed 's/^/   | /'
+    note "OCI layout and docker-save archive: ${SWINIT_IMAGE_CACHE:-/var/cache/swinit/nginx}/image/"
+    step "starting nginx: swinit-run --image $image --network host -v $logs:/var/log/nginx"
+    note "the image's ENTRYPOINT [\"/swinit\", \"--\"] and CMD [\"nginx\", \"-g\", \"daemon off;\"]: its own swinit is PID 1"
     local started; started=$(date +%s%N)
-    "${run[@]}" --name "$name" "${layer_args[@]}" --network host -v "$logs:/var/log/nginx" \
-        -- nginx -g 'daemon off;' </dev/null &
+    "${run[@]}" --name "$name" --image "$image" --network host -v "$logs:/var/log/nginx" </dev/null &
     background=$!
     wait_for_page
     note "answering on 8443 after $(( ($(date +%s%N) - started) / 1000000 )) ms"
 
-    step "inside the container: swinit is PID 1, nginx's master its child, the workers below"
+    step "inside the container: the image's /swinit is PID 1, nginx's master its child, the workers below"
     container_tree "$background"
 
     step "curl -k https://127.0.0.1:8443/"
@@ -206,16 +211,16 @@ nginx_demo() {
     note "/run/nginx.pid inside: $(cat "/proc/$init/root/run/nginx.pid")  (the master, as the container numbers it)"
     note "in any layer: $(find "${layer_dirs[@]}" -path '*/run/nginx.pid' | wc -l) copies; state directory: /run/swinit-run/$name"
 
-    step "a second container on the same layers: 200 orphans, swinit as PID 1 reaps them"
-    orphans "${layer_args[@]}"
+    step "a second container of the image: 200 orphans, its /swinit as PID 1 reaps them"
+    orphans --image "$image"
     step "the same without an init (--no-init): the orphans stay zombies"
     orphans --no-init "${layer_args[@]}"
 
     step "graceful stop: kill -QUIT swinit-run (nginx's STOPSIGNAL), forwarded by swinit to nginx"
     stop_background QUIT 0
 
-    step "and once more with kill -TERM (nginx's fast shutdown): exit status 0 again"
-    "${run[@]}" "${layer_args[@]}" --network host -v "$logs:/var/log/nginx" -- nginx -g 'daemon off;' </dev/null &
+    step "and once more with kill -TERM: the image's STOPSIGNAL (SIGQUIT) is what nginx gets, as with docker stop"
+    "${run[@]}" --image "$image" --network host -v "$logs:/var/log/nginx" </dev/null &
     background=$!
     wait_for_page
     stop_background TERM 0

@@ -32,6 +32,13 @@ if ! dpkg --print-foreign-architectures | grep -qx arm64; then
     dpkg --add-architecture arm64
     update_needed=true
 fi
+# libarchive-dev, libssl-dev, zlib1g-dev, libzstd-dev: swinit-run's image code
+# (tar, gzip, zstd, SHA-256; zlib and zstd linked by name for static builds);
+# zstd, python3: the test images; umoci, skopeo, buildah: images made by the
+# real tools (ImageToolTests); jq: build-image.sh's ENTRYPOINT/CMD. podman,
+# runc and docker.io (above) also load and serve the built nginx image
+# (BuiltImageTests).
+packages+=(libarchive-dev libssl-dev zlib1g-dev libzstd-dev zstd python3 umoci skopeo buildah jq)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

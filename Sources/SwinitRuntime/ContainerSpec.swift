@@ -71,6 +71,10 @@ public struct ContainerSpec: Equatable, Sendable {
     /// The caller's window size for the container's terminal (rows, columns); 0 when unknown.
     public var terminalRows: UInt16 = 0
     public var terminalColumns: UInt16 = 0
+    /// What a SIGTERM sent to swinit-run becomes for the container (an
+    /// image's StopSignal, as `docker stop` sends it); nil keeps SIGTERM.
+    /// Host side only: stage 2 never needs it.
+    public var stopSignal: Int32?
 
     public init() {}
 

@@ -84,7 +84,7 @@ public enum Launcher {
             close(joined[1])
             joined[1] = -1
         }
-        return try relay(signals: signals, to: pid, errorPipe: readEnd, console: console)
+        return try relay(signals: signals, to: pid, errorPipe: readEnd, console: console, stopSignal: spec.stopSignal)
     }
 
     /// The host descriptors stage 2 gets at its fixed numbers (-1: none).
@@ -162,7 +162,7 @@ public enum Launcher {
     /// the freshly exec'd init has set up its signal handling, are held and
     /// sent once PID 1 receives them (`SignalRelay.Pending`).
     static func relay(signals: borrowing SignalRelay, to pid: pid_t, errorPipe: Int32,
-                      console: ConsoleRelay? = nil) throws(RuntimeError) -> Int32
+                      console: ConsoleRelay? = nil, stopSignal: Int32? = nil) throws(RuntimeError) -> Int32
     {
         var report: [UInt8] = []
         var pipeOpen = true
@@ -200,7 +200,7 @@ public enum Launcher {
                 } else if signo == SIGWINCH, let console {
                     console.resize()  // the kernel signals the container's foreground job
                 } else {
-                    pending.add(signo)
+                    pending.add(signo == SIGTERM ? stopSignal ?? SIGTERM : signo)
                 }
             }
             // The pipe closes empty when PID 1 was exec'd; before that, hold everything.

@@ -6,18 +6,20 @@ import SwinitRuntime
 
 enum CommandLineChecks {
     static func validate(_ options: SwinitRun) throws {
-        if options.rootfs == nil && options.layers.isEmpty {
-            throw ValidationError("give the image with --rootfs DIR or --layer DIR")
-        }
-        if options.rootfs != nil && !options.layers.isEmpty {
-            throw ValidationError("--rootfs and --layer exclude each other")
-        }
-        if options.program.isEmpty { throw ValidationError("missing COMMAND") }
         // Passthrough capture also takes unknown options; an option-looking
-        // COMMAND without a `--` before it is a typo, not a program.
+        // COMMAND without a `--` before it is a typo, not a program. It is
+        // named first: every later complaint would follow from it.
         if options.command.first != "--", let first = options.command.first, first.hasPrefix("-") {
             throw ValidationError("unknown option '\(first)'")
         }
+        if options.rootfs == nil && options.layers.isEmpty && options.image == nil {
+            throw ValidationError("give the image with --image NAME, --rootfs DIR or --layer DIR")
+        }
+        if [options.rootfs != nil, !options.layers.isEmpty, options.image != nil].filter({ $0 }).count > 1 {
+            throw ValidationError("--image, --rootfs and --layer exclude each other")
+        }
+        if options.image == nil && options.entrypoint != nil { throw ValidationError("--entrypoint needs --image") }
+        if options.program.isEmpty && options.image == nil { throw ValidationError("missing COMMAND") }
         if options.readOnly && options.upper != nil {
             throw ValidationError("--read-only and --upper exclude each other")
         }
@@ -26,10 +28,11 @@ enum CommandLineChecks {
         }
         for volume in options.volumes { _ = try parseVolume(volume) }
         for path in options.tmpfsPaths { try checkContainerPath(path, option: "--tmpfs") }
-        guard options.workdir.hasPrefix("/") else {
-            throw ValidationError("--workdir \(options.workdir): must be an absolute path")
+        if let workdir = options.workdir, !workdir.hasPrefix("/") {
+            throw ValidationError("--workdir \(workdir): must be an absolute path")
         }
-        if let user = options.user { _ = try parseUser(user) }
+        // With --image, names are looked up in the image's /etc/passwd at run time.
+        if let user = options.user, options.image == nil { _ = try parseUser(user) }
         for entry in options.environment where entry.isEmpty || entry.hasPrefix("=") || entry.contains("\0") {
             throw ValidationError("--env '\(entry)': expected K=V or K")
         }

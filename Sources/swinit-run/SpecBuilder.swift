@@ -5,9 +5,11 @@ import Glibc
 import SwinitRuntime
 
 enum SpecBuilder {
-    static func build(from options: SwinitRun, name: String) throws(RuntimeError) -> ContainerSpec {
+    static func build(from options: SwinitRun, name: String, image: ImageRun? = nil) throws(RuntimeError)
+        -> ContainerSpec
+    {
         var spec = ContainerSpec()
-        let layers = options.rootfs.map { [$0] } ?? options.layers
+        let layers = image?.layers ?? options.rootfs.map { [$0] } ?? options.layers
         spec.layers = try layers.map { (layer) throws(RuntimeError) in try directory(layer, what: "layer") }
         if let upper = options.upper {
             // 0700: the writable layer holds whatever the container made, setuid files too.
@@ -21,23 +23,30 @@ enum SpecBuilder {
             spec.volumes.append(volume)
         }
         spec.tmpfs = options.tmpfsPaths
-        if let user = options.user, let parsed = try? CommandLineChecks.parseUser(user) {
+        if let identity = image?.identity {
+            (spec.uid, spec.gid) = identity
+        } else if let user = options.user, let parsed = try? CommandLineChecks.parseUser(user) {
             (spec.uid, spec.gid) = (parsed.uid, parsed.gid)
         }
-        spec.workdir = options.workdir
+        spec.workdir = options.workdir ?? image?.process.workdir ?? "/"
         spec.hostname = options.hostname ?? String(name.prefix(63))
         spec.network = options.network
         spec.capabilities = (try? Capabilities.resolve(add: options.capAdd, drop: options.capDrop)) ?? []
-        spec.environment = ContainerEnvironment.build(options.environment, hostname: spec.hostname, uid: spec.uid,
-                                                      host: hostEnvironment(options.environment))
-        if !options.noInit {
+        // The image's Env goes first, so -e wins per key (docker run).
+        let imageEnvironment = image?.process.environment.filter { $0.contains("=") } ?? []
+        spec.environment = ContainerEnvironment.build(imageEnvironment + options.environment, hostname: spec.hostname,
+                                                      uid: spec.uid, host: hostEnvironment(options.environment))
+        spec.stopSignal = image?.process.stopSignal
+        // An image whose entrypoint is an init runs it as PID 1 itself, as docker run does.
+        let imageBringsInit = image?.process.runsOwnInit == true && options.initPath == nil
+        if !options.noInit && !imageBringsInit {
             guard let initPath = options.initPath ?? InitLocator.defaultInit() else {
                 throw RuntimeError("find init", reason: "no swinit found; give --init PATH, set SWINIT_INIT, or use --no-init")
             }
             spec.initPath = try realPath(initPath, what: "init")
             spec.initArguments = options.initArguments
         }
-        spec.command = options.program
+        spec.command = image?.process.command ?? options.program
         spec.limits = (try? CommandLineChecks.parseLimits(options)) ?? ResourceLimits()
         switch try? CommandLineChecks.parseSeccomp(options.securityOptions) {
         case .profile(let path):

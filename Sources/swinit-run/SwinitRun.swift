@@ -2,16 +2,29 @@
 // The swinit-run command line, shaped like `docker run`.
 import ArgumentParser
 import Glibc
+import SwinitImage
 import SwinitRuntime
 
 /// Which network namespace `--network` selects.
 extension NetworkMode: ExpressibleByArgument {}
 
+/// The command tree: `run` (the default, so `swinit-run [OPTIONS] COMMAND`
+/// works as it always did) and `image`.
+struct SwinitRunCommands: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "swinit-run", version: SwinitRun.version,
+        subcommands: [SwinitRun.self, ImageCommand.self], defaultSubcommand: SwinitRun.self)
+}
+
 struct SwinitRun: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "swinit-run",
+        commandName: "run",
         abstract: "Run COMMAND in a container on an overlay root, with swinit as PID 1.",
-        usage: "swinit-run [OPTIONS] (--rootfs DIR | --layer DIR ...) [--] COMMAND [ARGS...]",
+        usage: """
+            swinit-run [OPTIONS] (--rootfs DIR | --layer DIR ...) [--] COMMAND [ARGS...]
+              swinit-run [OPTIONS] --image NAME[:TAG] [--entrypoint PROG] [[--] ARGS...]
+              swinit-run image load|ls|rm|prune ...
+            """,
         discussion: """
             The root is an overlayfs of the read-only layers and a thin writable layer \
             on a tmpfs that is thrown away when the container ends (or DIR/upper with \
@@ -44,13 +57,28 @@ struct SwinitRun: ParsableCommand {
               SWINIT_INIT       default init (else ../static/swinit or swinit beside
                                 swinit-run, /usr/local/bin/swinit, PATH)
               SWINIT_RUN_STATE  state directory root (default /run/swinit-run)
-            """)
+              SWINIT_STORE      image store (default /var/lib/swinit)
+            """,
+        version: SwinitRun.version)
+
+    /// What `--version` prints.
+    static let version = "swinit-run 0.1.0"
 
     @Option(name: .customLong("layer"), help: ArgumentHelp("Read-only lower layer (repeatable, lowest first).", valueName: "DIR"))
     var layers: [String] = []
 
     @Option(help: ArgumentHelp("The image as a single read-only layer.", valueName: "DIR"))
     var rootfs: String?
+
+    @Option(help: ArgumentHelp("Run an image of the store: its layers, Entrypoint, Cmd, Env, WorkingDir, User, StopSignal.",
+                               valueName: "NAME[:TAG]"))
+    var image: String?
+
+    @Option(help: ArgumentHelp("With --image: run PROG instead of the image's Entrypoint (its Cmd is dropped).",
+                               valueName: "PROG"))
+    var entrypoint: String?
+
+    @OptionGroup var store: StoreOption
 
     @Option(help: ArgumentHelp("Keep the writable layer in DIR/upper (DIR/work is overlayfs' workdir).", valueName: "DIR"))
     var upper: String?
@@ -70,7 +98,7 @@ struct SwinitRun: ParsableCommand {
     var environment: [String] = []
 
     @Option(name: [.customShort("w"), .customLong("workdir")], help: ArgumentHelp("Working directory inside the container.", valueName: "DIR"))
-    var workdir = "/"
+    var workdir: String?
 
     @Option(help: ArgumentHelp("The container's hostname (default: its name).", valueName: "NAME"))
     var hostname: String?
@@ -133,16 +161,21 @@ struct SwinitRun: ParsableCommand {
         if let first = command.first, first == "--help" || first == "-h" {
             throw CleanExit.helpRequest(self)
         }
+        if command.first == "--version" { throw CleanExit.message(Self.version) }
         try CommandLineChecks.validate(self)
     }
 
     func run() throws {
         do {
             let name = self.name ?? Self.uniqueName()
+            if let image { throw ExitCode(try ImageRun.launch(image, options: self, name: name)) }
             let spec = try SpecBuilder.build(from: self, name: name)
             let status = try Launcher.run(spec, name: name)
             throw ExitCode(status)
         } catch let error as RuntimeError {
+            Diagnostics.print("swinit-run: \(error)")
+            throw ExitCode(error.exitCode)
+        } catch let error as ImageError {
             Diagnostics.print("swinit-run: \(error)")
             throw ExitCode(error.exitCode)
         }

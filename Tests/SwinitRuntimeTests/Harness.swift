@@ -102,7 +102,10 @@ final class Container {
         _ = FileManager.default.createFile(atPath: stdoutPath, contents: nil)
         _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
         process.executableURL = URL(fileURLWithPath: harness.swinitRun)
-        let choosesInit = arguments.contains("--no-init") || arguments.contains("--init")
+        // `image …` subcommands take no --init; `--image` may bring its own init
+        // (else swinit-run finds .build/static/swinit beside itself).
+        let choosesInit = arguments.contains("--no-init") || arguments.contains("--init") || arguments.first == "image"
+            || arguments.contains("--image")
         process.arguments = (choosesInit ? [] : ["--init", harness.swinit]) + arguments
         if let environment { process.environment = environment }
         process.standardInput = FileHandle.nullDevice

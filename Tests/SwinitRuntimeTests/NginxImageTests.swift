@@ -250,7 +250,11 @@ struct NginxImageTests {
             """, "copy", harness.packageRoot, context, UUID().uuidString])
         try #require(copy.status == 0, "\(copy.stderr)")
 
-        let environment = ["SWINIT_RUN": harness.swinitRun, "SWINIT_IMAGE_CONTEXT": context]
+        // Its own image name and output, so the shared image stays as it is.
+        let testImage = "swinit-nginx-cache-test:\(getpid())"
+        let environment = ["SWINIT_RUN": harness.swinitRun, "SWINIT_IMAGE_CONTEXT": context,
+                           "SWINIT_IMAGE_NAME": testImage, "SWINIT_IMAGE_OUTPUT": context + "/image"]
+        defer { _ = shell([harness.swinitRun, "image", "rm", testImage]) }
         let build = shell(["bash", harness.packageRoot + "/scripts/build-image.sh"], environment: environment)
         try #require(build.status == 0, "\(build.stderr)")
         let layers = build.stdout.split(separator: "\n").map(String.init)
@@ -272,6 +276,11 @@ struct NginxImageTests {
         #expect(Set(layers.dropFirst(3)).isDisjoint(with: image.layers))
         let config = (try? String(contentsOfFile: layers[3] + "/etc/nginx/sites-available/default", encoding: .utf8)) ?? ""
         #expect(config.contains("# changed by the cache test"))
+        // A built layer's cache entry is a symlink to its copy in the image store.
+        for layer in layers.dropFirst(3) {
+            let target = (try? FileManager.default.destinationOfSymbolicLink(atPath: layer)) ?? ""
+            #expect(target.hasPrefix(BuiltImage.store + "/layers/"), "\(layer) -> \(target)")
+        }
 
         // Unchanged now: everything is reused.
         let again = shell(["bash", harness.packageRoot + "/scripts/build-image.sh"], environment: environment)
