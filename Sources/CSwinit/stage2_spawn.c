@@ -39,6 +39,17 @@ struct child_plan {
     int exec_errno;  // written by the child when the exec fails (shared memory)
 };
 
+/// Default dispositions for all 64 signals and an empty mask. Raw
+/// rt_sigaction/rt_sigprocmask: libc refuses its reserved signals 32-33.
+static void reset_signals(void) {
+    struct { void (*handler)(int); unsigned long flags; void (*restorer)(void); uint64_t mask; } dfl = {SIG_DFL, 0, 0, 0};
+    for (long signo = 1; signo <= 64; signo++) {
+        if (signo != SIGKILL && signo != SIGSTOP) syscall(SYS_rt_sigaction, signo, &dfl, NULL, sizeof(uint64_t));
+    }
+    uint64_t none = 0;
+    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, sizeof none);
+}
+
 /// The child: descriptors, signals, exec. Returns (exits) only on failure.
 static int run_child(void *argument) {
     struct child_plan *plan = argument;
@@ -50,13 +61,7 @@ static int run_child(void *argument) {
             return 125;
         }
     }
-    // Raw rt_sigaction/rt_sigprocmask: libc refuses its reserved signals 32-33.
-    struct { void (*handler)(int); unsigned long flags; void (*restorer)(void); uint64_t mask; } dfl = {SIG_DFL, 0, 0, 0};
-    for (long signo = 1; signo <= 64; signo++) {
-        if (signo != SIGKILL && signo != SIGSTOP) syscall(SYS_rt_sigaction, signo, &dfl, NULL, sizeof(uint64_t));
-    }
-    uint64_t none = 0;
-    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, sizeof none);
+    reset_signals();
     syscall(SYS_execve, plan->path, plan->argv, plan->envp);
     plan->exec_errno = errno;
     return 127;
@@ -119,4 +124,62 @@ pid_t swinit_run_spawn_into_cgroup(int cgroup_fd, const char *path, char *const 
     // CLONE_VFORK: the child has exec'd or exited; a failed exec left its errno.
     *exec_errno = plan.exec_errno;
     return (pid_t)pid;
+}
+
+/// The forked child's descriptors: every source moved above the highest
+/// target first (a source may be another pair's target), then onto its
+/// number, then everything else above 2 closed.
+static int place_descriptors(const int *fd_map, int count) {
+    int highest = 2;
+    for (int i = 0; i < count; i++) {
+        if (fd_map[2 * i + 1] > highest) highest = fd_map[2 * i + 1];
+    }
+    int moved[16];
+    if (count > 16) {
+        errno = EINVAL;
+        return -1;
+    }
+    for (int i = 0; i < count; i++) {
+        moved[i] = (int)syscall(SYS_fcntl, fd_map[2 * i], F_DUPFD_CLOEXEC, highest + 1);
+        if (moved[i] < 0) return -1;
+    }
+    for (int i = 0; i < count; i++) {
+        if (syscall(SYS_dup2, moved[i], fd_map[2 * i + 1]) < 0) return -1;
+    }
+    unsigned first = (unsigned)highest + 1;
+    if (syscall(SYS_close_range, first, ~0U, 0) < 0) {
+        for (int fd = (int)first; fd < 1024; fd++) close(fd);
+    }
+    // Targets below the highest that no pair names (say fd 4 without -t) are
+    // the caller's descriptors: close them too.
+    for (int fd = 3; fd < highest; fd++) {
+        int named = 0;
+        for (int i = 0; i < count; i++) named |= fd_map[2 * i + 1] == fd;
+        if (!named) close(fd);
+    }
+    return 0;
+}
+
+pid_t swinit_run_fork_stage2(int cgroup_fd, const int *fd_map, int count, int *born_in_cgroup) {
+    *born_in_cgroup = 0;
+    long pid = -1;
+    if (cgroup_fd >= 0) {
+        struct swinit_clone_args args;
+        memset(&args, 0, sizeof args);
+        args.flags = 0x200000000ULL;  // CLONE_INTO_CGROUP
+        args.exit_signal = SIGCHLD;
+        args.cgroup = (uint64_t)cgroup_fd;
+        pid = syscall(SYS_clone3, &args, sizeof args);
+        if (pid > 0) *born_in_cgroup = 1;
+    }
+    if (pid < 0) pid = fork();
+    if (pid != 0) return (pid_t)pid;
+    reset_signals();
+    if (place_descriptors(fd_map, count) < 0) {
+        // Only EMFILE/ENOMEM can get here; the error pipe may not be in place.
+        static const char line[] = "swinit-run: fork stage 2: placing descriptors failed\n";
+        (void)!write(2, line, sizeof line - 1);
+        _exit(125);
+    }
+    return 0;
 }

@@ -110,9 +110,13 @@ public enum Launcher {
 
     /// Starts stage 2 straight into the cgroup2 directory `cgroup` when
     /// given (clone3 CLONE_INTO_CGROUP, see stage2_spawn.c; `bornInCgroup`
-    /// tells whether that worked), else with posix_spawn.
+    /// tells whether that worked): as a fork while swinit-run is
+    /// single-threaded (`Stage2Fork`), else as a re-exec of itself.
     static func spawnStage2(_ spec: ContainerSpec, _ descriptors: Stage2Descriptors, cgroup: String? = nil,
                             bornInCgroup: inout Bool) throws(RuntimeError) -> pid_t {
+        if Stage2Fork.isSingleThreaded {
+            return try Stage2Fork.start(spec, descriptors, cgroup: cgroup, bornInCgroup: &bornInCgroup)
+        }
         let arguments = ["swinit-run", ContainerSpec.stage2Marker] + spec.stage2Arguments
         if let cgroup {
             let argv = arguments.map { strdup($0) } + [nil]

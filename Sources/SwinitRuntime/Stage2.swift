@@ -1,27 +1,49 @@
 // SPDX-License-Identifier: Apache-2.0
-// Stage 2: PID 1 of the new PID namespace, a fresh exec of swinit-run. It
+// Stage 2: PID 1 of the new PID namespace, a fork of the single-threaded
+// host (or, where the host has threads, a fresh exec of swinit-run). It
 // builds the container in its own namespaces and ends by exec'ing the init,
-// which thereby becomes PID 1. No Swift runs in the host between fork and exec.
+// which thereby becomes PID 1.
 import CSwinit
 import Glibc
 
 /// The container side of swinit-run.
 public enum Stage2 {
-    /// Runs stage 2 with the arguments that followed the marker. Never returns:
-    /// it execs the container's PID 1, or reports over the pipe and exits.
+    /// Runs stage 2 with the arguments that followed the marker (the re-exec'd
+    /// stage 2). Never returns: it execs the container's PID 1, or reports
+    /// over the pipe and exits.
     public static func main<S: Collection<String>>(arguments: S) -> Never {
-        // The sync pipe and the console socket must not leak into the container: CLOEXEC them first.
-        _ = fcntl(ErrorPipe.stage2Descriptor, F_SETFD, FD_CLOEXEC)
-        _ = fcntl(ConsoleSocket.stage2Descriptor, F_SETFD, FD_CLOEXEC)
+        let spec: ContainerSpec
+        do throws(RuntimeError) {
+            spec = try ContainerSpec(stage2Arguments: arguments)
+        } catch {
+            closeHostDescriptorsOnExec()
+            ErrorPipe.report(error)
+            _exit(error.exitCode)
+        }
+        run(spec)
+    }
+
+    /// Builds the container described by `spec` and execs its PID 1, in a
+    /// process that holds the host's descriptors at their fixed numbers:
+    /// the re-exec'd stage 2, or the forked one (`Stage2Fork`). Never
+    /// returns: on failure it reports over the pipe and exits.
+    static func run(_ spec: ContainerSpec) -> Never {
+        closeHostDescriptorsOnExec()
         let error: RuntimeError
         do throws(RuntimeError) {
-            let spec = try ContainerSpec(stage2Arguments: arguments)
             error = try build(spec)
         } catch let failure {
             error = failure
         }
         ErrorPipe.report(error)
         _exit(error.exitCode)
+    }
+
+    /// The sync pipe and the console socket must not leak into the container:
+    /// CLOEXEC them first (a dup2 onto their numbers cleared the flag).
+    static func closeHostDescriptorsOnExec() {
+        _ = fcntl(ErrorPipe.stage2Descriptor, F_SETFD, FD_CLOEXEC)
+        _ = fcntl(ConsoleSocket.stage2Descriptor, F_SETFD, FD_CLOEXEC)
     }
 
     /// The ordered steps of issue 3; returns only the exec's failure.

@@ -165,20 +165,26 @@ struct SwinitRun: ParsableCommand {
         try CommandLineChecks.validate(self)
     }
 
+    /// Runs the container and exits with its status right here: a thrown
+    /// `ExitCode` would send the parser through its error reporting on the
+    /// way out, which costs the launch most of a millisecond.
     func run() throws {
+        let status: Int32
         do {
             let name = self.name ?? Self.uniqueName()
-            if let image { throw ExitCode(try ImageRun.launch(image, options: self, name: name)) }
-            let spec = try SpecBuilder.build(from: self, name: name)
-            let status = try Launcher.run(spec, name: name)
-            throw ExitCode(status)
+            if let image {
+                status = try ImageRun.launch(image, options: self, name: name)
+            } else {
+                status = try Launcher.run(try SpecBuilder.build(from: self, name: name), name: name)
+            }
         } catch let error as RuntimeError {
             Diagnostics.print("swinit-run: \(error)")
-            throw ExitCode(error.exitCode)
+            status = error.exitCode
         } catch let error as ImageError {
             Diagnostics.print("swinit-run: \(error)")
-            throw ExitCode(error.exitCode)
+            status = error.exitCode
         }
+        Glibc.exit(status)
     }
 
     /// `swinit-PID-RANDOM`, for a run without `--name`.
