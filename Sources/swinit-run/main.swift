@@ -27,18 +27,24 @@ if let first = arguments.dropFirst().first, first == "--help" || first == "-h" {
     Glibc.exit(0)
 }
 
+// A run — the hot path — is parsed by the run command alone: the whole
+// tree (image and its subcommands) costs its start-up most of a
+// millisecond. A completion-script request goes to the whole tree.
+let subcommands = ["run", "image", "help", "--generate-completion-script"]
+let parser: ParsableCommand.Type = subcommands.contains(arguments.dropFirst().first ?? "")
+    ? SwinitRunCommands.self : SwinitRun.self
 do {
-    var command = try SwinitRunCommands.parseAsRoot()
+    var command = try parser.parseAsRoot()
     try command.run()
 } catch let exit as ExitCode {
     Glibc.exit(exit.rawValue)
 } catch {
-    let code = SwinitRunCommands.exitCode(for: error)
+    let code = parser.exitCode(for: error)
     if code == .success {
-        standardOutput(SwinitRunCommands.fullMessage(for: error))
+        standardOutput(parser.fullMessage(for: error))
         Glibc.exit(0)
     }
-    var message = SwinitRunCommands.message(for: error)
+    var message = parser.message(for: error)
     if let first = message.first, first.isUppercase, message.dropFirst().first?.isLowercase == true {
         message = first.lowercased() + message.dropFirst()
     }
