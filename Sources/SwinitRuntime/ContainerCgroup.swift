@@ -45,8 +45,8 @@ public struct ContainerCgroup {
     /// - Throws: `RuntimeError` (exit 125) naming the cgroup file that could
     ///   not be made or written, or a limit whose controller this host lacks;
     ///   whatever was made is removed again.
-    public init(name: String, limits: ResourceLimits) throws(RuntimeError) {
-        let layout = CgroupLayout.current()
+    /// - Parameter layout: the hierarchies mounted here (`CgroupLayout.current()`).
+    init(name: String, limits: ResourceLimits, layout: CgroupLayout) throws(RuntimeError) {
         let parents = Self.parents(layout, limits: limits)
         guard !parents.isEmpty else {
             throw RuntimeError("create cgroup", reason: "no cgroup hierarchy is mounted under /sys/fs/cgroup")
@@ -161,8 +161,7 @@ public struct ContainerCgroup {
     /// missing and the cgroup is older than a minute (a run with another
     /// state root, or one that crashed). A cgroup with processes stays
     /// (rmdir fails with EBUSY).
-    public static func removeStale(stateRoot: String) {
-        let layout = CgroupLayout.current()
+    static func removeStale(stateRoot: String, layout: CgroupLayout) {
         // Every hierarchy a container may have used, whatever its limits were.
         for parent in parents(layout, limits: ResourceLimits(memoryBytes: 1, pids: 1, nanoCPUs: 1)) {
             guard let directory = opendir(parent.path) else { continue }

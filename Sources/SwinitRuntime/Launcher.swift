@@ -14,14 +14,16 @@ public enum Launcher {
     ///   or an exec failure of the command under `--no-init` (126/127).
     public static func run(_ spec: ContainerSpec, name: String) throws(RuntimeError) -> Int32 {
         let signals = try SignalRelay()
-        ContainerCgroup.removeStale(stateRoot: StateDirectory.root)
+        // Read once: /proc/self/mountinfo and /proc/self/cgroup, parsed.
+        let cgroupLayout = CgroupLayout.current()
+        ContainerCgroup.removeStale(stateRoot: StateDirectory.root, layout: cgroupLayout)
         let state = try StateDirectory(name: name)
         var spec = spec
         spec.stateDirectory = state.path
         let result: Result<Int32, RuntimeError>
         var cgroup: ContainerCgroup?
         do throws(RuntimeError) {
-            cgroup = try ContainerCgroup(name: name, limits: spec.limits)
+            cgroup = try ContainerCgroup(name: name, limits: spec.limits, layout: cgroupLayout)
             spec.cgroupNamespace = true
             let status = try spawnAndWait(spec, signals: signals, cgroup: cgroup)
             if let cgroup { try OutOfMemoryReport.check(status: status, cgroup: cgroup, limits: spec.limits) }
