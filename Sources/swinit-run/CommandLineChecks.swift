@@ -4,8 +4,24 @@
 import ArgumentParser
 import SwinitRuntime
 
+/// The run command's values that needed parsing beyond the parser's own,
+/// parsed once by `CommandLineChecks.check` and kept in their types.
+struct CheckedOptions {
+    var volumes: [Volume] = []
+    /// `-u UID[:GID]` (numeric; with `--image` a name is resolved later, in the image).
+    var user: (uid: UInt32, gid: UInt32)?
+    /// Capability numbers: Docker's default set with `--cap-add`/`--cap-drop` applied.
+    var capabilities: [Int32] = []
+    var limits = ResourceLimits()
+    var seccomp = CommandLineChecks.SeccompChoice.dockerDefault
+}
+
 enum CommandLineChecks {
-    static func validate(_ options: SwinitRun) throws {
+    /// Checks the whole command line before anything touches the system and
+    /// returns the values it parsed on the way.
+    /// - Throws: `ValidationError` (exit 64) for the first thing wrong with it.
+    static func check(_ options: SwinitRun) throws -> CheckedOptions {
+        var checked = CheckedOptions()
         // Passthrough capture also takes unknown options; an option-looking
         // COMMAND without a `--` before it is a typo, not a program. It is
         // named first: every later complaint would follow from it.
@@ -26,13 +42,13 @@ enum CommandLineChecks {
         if options.noInit && (options.initPath != nil || !options.initArguments.isEmpty) {
             throw ValidationError("--no-init excludes --init and --init-arg")
         }
-        for volume in options.volumes { _ = try parseVolume(volume) }
+        checked.volumes = try options.volumes.map(parseVolume)
         for path in options.tmpfsPaths { try checkContainerPath(path, option: "--tmpfs") }
         if let workdir = options.workdir, !workdir.hasPrefix("/") {
             throw ValidationError("--workdir \(workdir): must be an absolute path")
         }
         // With --image, names are looked up in the image's /etc/passwd at run time.
-        if let user = options.user, options.image == nil { _ = try parseUser(user) }
+        if let user = options.user, options.image == nil { checked.user = try parseUser(user) }
         for entry in options.environment where entry.isEmpty || entry.hasPrefix("=") || entry.contains("\0") {
             throw ValidationError("--env '\(entry)': expected K=V or K")
         }
@@ -42,13 +58,14 @@ enum CommandLineChecks {
         if let name = options.name, !isValidName(name) {
             throw ValidationError("--name '\(name)': use 1 to 64 of A-Z a-z 0-9 _ . - (not starting with . or -)")
         }
-        _ = try parseSeccomp(options.securityOptions)
-        _ = try parseLimits(options)
+        checked.seccomp = try parseSeccomp(options.securityOptions)
+        checked.limits = try parseLimits(options)
         do {
-            _ = try Capabilities.resolve(add: options.capAdd, drop: options.capDrop)
+            checked.capabilities = try Capabilities.resolve(add: options.capAdd, drop: options.capDrop)
         } catch {
             throw ValidationError("\(error)")
         }
+        return checked
     }
 
     /// What `--security-opt` asks of seccomp.

@@ -15,12 +15,14 @@ struct ImageRun {
     /// Runs `reference` with `options` and returns the exit status, holding
     /// the store's run lock (shared) for the container's life, so `image
     /// prune` never removes its layers. A runtime failure is reported here.
-    static func launch(_ reference: String, options: SwinitRun, name: String) throws(ImageError) -> Int32 {
+    static func launch(_ reference: String, options: SwinitRun, _ checked: CheckedOptions, name: String)
+        throws(ImageError) -> Int32
+    {
         let store = try ImageStore(root: options.store.root, create: false)
         return try store.whileRunning { () throws(ImageError) -> Int32 in
             let image = try ImageRun(options: options, record: try store.resolve(reference), store: store)
             do throws(RuntimeError) {
-                return try Launcher.run(SpecBuilder.build(from: options, name: name, image: image), name: name)
+                return try Launcher.run(SpecBuilder.build(from: options, checked, name: name, image: image), name: name)
             } catch {
                 Diagnostics.print("swinit-run: \(error)")
                 return error.exitCode

@@ -5,7 +5,8 @@ import Glibc
 import SwinitRuntime
 
 enum SpecBuilder {
-    static func build(from options: SwinitRun, name: String, image: ImageRun? = nil) throws(RuntimeError)
+    static func build(from options: SwinitRun, _ checked: CheckedOptions, name: String, image: ImageRun? = nil)
+        throws(RuntimeError)
         -> ContainerSpec
     {
         var spec = ContainerSpec()
@@ -17,21 +18,20 @@ enum SpecBuilder {
             spec.upper = try directory(upper, what: "upper")
         }
         spec.readOnly = options.readOnly
-        for text in options.volumes {
-            guard var volume = try? CommandLineChecks.parseVolume(text) else { continue }
+        for var volume in checked.volumes {
             volume.source = try realPath(volume.source, what: "volume source")
             spec.volumes.append(volume)
         }
         spec.tmpfs = options.tmpfsPaths
         if let identity = image?.identity {
             (spec.uid, spec.gid) = identity
-        } else if let user = options.user, let parsed = try? CommandLineChecks.parseUser(user) {
-            (spec.uid, spec.gid) = (parsed.uid, parsed.gid)
+        } else if let user = checked.user {
+            (spec.uid, spec.gid) = user
         }
         spec.workdir = options.workdir ?? image?.process.workdir ?? "/"
         spec.hostname = options.hostname ?? String(name.prefix(63))
         spec.network = options.network
-        spec.capabilities = (try? Capabilities.resolve(add: options.capAdd, drop: options.capDrop)) ?? []
+        spec.capabilities = checked.capabilities
         // The image's Env goes first, so -e wins per key (docker run).
         let imageEnvironment = image?.process.environment.filter { $0.contains("=") } ?? []
         spec.environment = ContainerEnvironment.build(imageEnvironment + options.environment, hostname: spec.hostname,
@@ -47,13 +47,13 @@ enum SpecBuilder {
             spec.initArguments = options.initArguments
         }
         spec.command = image?.process.command ?? options.program
-        spec.limits = (try? CommandLineChecks.parseLimits(options)) ?? ResourceLimits()
-        switch try? CommandLineChecks.parseSeccomp(options.securityOptions) {
+        spec.limits = checked.limits
+        switch checked.seccomp {
         case .profile(let path):
             spec.seccompFilter = try SeccompFilter.compile(try SeccompProfileFile.load(path), capabilities: spec.capabilities)
         case .unconfined:
             spec.seccompFilter = nil
-        case .dockerDefault, nil:
+        case .dockerDefault:
             spec.seccompFilter = try SeccompFilter.compile(.dockerDefault, capabilities: spec.capabilities)
         }
         spec.interactive = options.interactive

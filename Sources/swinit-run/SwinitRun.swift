@@ -162,20 +162,21 @@ struct SwinitRun: ParsableCommand {
             throw CleanExit.helpRequest(self)
         }
         if command.first == "--version" { throw CleanExit.message(Self.version) }
-        try CommandLineChecks.validate(self)
     }
 
     /// Runs the container and exits with its status right here: a thrown
     /// `ExitCode` would send the parser through its error reporting on the
     /// way out, which costs the launch most of a millisecond.
     func run() throws {
+        // Usage errors (ValidationError, exit 64) before anything touches the system.
+        let checked = try CommandLineChecks.check(self)
         let status: Int32
         do {
             let name = self.name ?? Self.uniqueName()
             if let image {
-                status = try ImageRun.launch(image, options: self, name: name)
+                status = try ImageRun.launch(image, options: self, checked, name: name)
             } else {
-                status = try Launcher.run(try SpecBuilder.build(from: self, name: name), name: name)
+                status = try Launcher.run(try SpecBuilder.build(from: self, checked, name: name), name: name)
             }
         } catch let error as RuntimeError {
             Diagnostics.print("swinit-run: \(error)")
