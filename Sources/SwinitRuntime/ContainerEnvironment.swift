@@ -5,11 +5,12 @@ public enum ContainerEnvironment {
     /// Docker's default PATH.
     public static let defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-    /// PATH, HOSTNAME and HOME defaults, then each `-e` entry in order: `K=V`
-    /// sets K; a bare `K` copies K from `host` when it is set there (docker run).
+    /// PATH, HOSTNAME and HOME defaults (and TERM=xterm with a `terminal`,
+    /// as `docker run -t`), then each `-e` entry in order: `K=V` sets K; a
+    /// bare `K` copies K from `host` when it is set there (docker run).
     /// A later entry for the same key replaces an earlier one.
-    public static func build(_ entries: [String], hostname: String, uid: UInt32, host: [String: String])
-        -> [String]
+    public static func build(_ entries: [String], hostname: String, uid: UInt32, host: [String: String],
+                             terminal: Bool = false) -> [String]
     {
         var keys: [String] = []
         var values: [String: String] = [:]
@@ -20,6 +21,7 @@ public enum ContainerEnvironment {
         set("PATH", defaultPath)
         set("HOSTNAME", hostname)
         set("HOME", uid == 0 ? "/root" : "/")
+        if terminal { set("TERM", "xterm") }
         for entry in entries {
             if let equals = entry.firstIndex(of: "=") {
                 set(String(entry[..<equals]), String(entry[entry.index(after: equals)...]))

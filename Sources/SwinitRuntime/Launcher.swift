@@ -18,6 +18,14 @@ public enum Launcher {
         let cgroupLayout = CgroupLayout.current()
         ContainerCgroup.removeStale(stateRoot: StateDirectory.root, layout: cgroupLayout)
         let state = try StateDirectory(name: name)
+        let upperLock: UpperLock?
+        do throws(RuntimeError) {
+            upperLock = try spec.upper.map { (path) throws(RuntimeError) in try UpperLock(path) }
+        } catch {
+            state.remove()
+            throw error
+        }
+        defer { upperLock?.release() }
         var spec = spec
         spec.stateDirectory = state.path
         let result: Result<Int32, RuntimeError>

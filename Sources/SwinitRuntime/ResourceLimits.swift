@@ -38,7 +38,8 @@ public struct ResourceLimits: Equatable, Sendable {
 
     /// `--memory` text: a number (a fraction allowed) with an optional unit
     /// b, k, m, g, t (powers of 1024, optionally followed by `i` and/or `b`,
-    /// any case), as Docker's RAMInBytes reads it. Nil when malformed or 0.
+    /// any case), as Docker's RAMInBytes reads it; 0 (no limit, as under
+    /// `docker run -m 0`). Nil when malformed or below one byte but not 0.
     public static func parseMemory(_ text: String) -> UInt64? {
         var digits = Substring(text.lowercased())
         if digits.hasSuffix("b") { digits = digits.dropLast() }
@@ -52,6 +53,7 @@ public struct ResourceLimits: Equatable, Sendable {
             return nil
         }
         let bytes = number * multiplier
+        if bytes == 0 { return 0 }
         guard bytes >= 1, bytes < 9.2e18 else { return nil }
         return UInt64(bytes)
     }

@@ -29,6 +29,11 @@ enum CommandLineChecks {
             throw ValidationError("unknown option '\(first)'")
         }
         if options.rootfs == nil && options.layers.isEmpty && options.image == nil {
+            // `swinit-run --store DIR image ls`: the subcommand must come first.
+            if let word = options.program.first, word == "image" || word == "images" {
+                throw ValidationError("'\(word)' after options is taken as a COMMAND; "
+                    + "subcommands come first: swinit-run image \(options.program.dropFirst().first ?? "ls") [--store DIR]")
+            }
             throw ValidationError("give the image with --image NAME, --rootfs DIR or --layer DIR")
         }
         if [options.rootfs != nil, !options.layers.isEmpty, options.image != nil].filter({ $0 }).count > 1 {
@@ -98,10 +103,10 @@ enum CommandLineChecks {
             guard let bytes = ResourceLimits.parseMemory(text) else {
                 throw ValidationError("--memory '\(text)': expected a number with an optional unit b, k, m or g")
             }
-            guard bytes >= ResourceLimits.minimumMemory else {
+            guard bytes == 0 || bytes >= ResourceLimits.minimumMemory else {
                 throw ValidationError("--memory '\(text)': the minimum memory limit is 6m")
             }
-            limits.memoryBytes = bytes
+            if bytes > 0 { limits.memoryBytes = bytes }
         }
         if let pids = options.pidsLimit, pids > 0 { limits.pids = pids }
         if let text = options.cpus {

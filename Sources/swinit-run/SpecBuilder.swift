@@ -10,6 +10,10 @@ enum SpecBuilder {
         -> ContainerSpec
     {
         var spec = ContainerSpec()
+        // -it copies the caller's terminal in raw mode; from a pipe that makes no sense (docker refuses it too).
+        if options.tty && options.interactive && isatty(0) == 0 {
+            throw RuntimeError("-it", reason: "the input device is not a TTY (without -t, -i passes a pipe through)")
+        }
         let layers = image?.layers ?? options.rootfs.map { [$0] } ?? options.layers
         spec.layers = try layers.map { (layer) throws(RuntimeError) in try directory(layer, what: "layer") }
         if let upper = options.upper {
@@ -35,7 +39,8 @@ enum SpecBuilder {
         // The image's Env goes first, so -e wins per key (docker run).
         let imageEnvironment = image?.process.environment.filter { $0.contains("=") } ?? []
         spec.environment = ContainerEnvironment.build(imageEnvironment + options.environment, hostname: spec.hostname,
-                                                      uid: spec.uid, host: hostEnvironment(options.environment))
+                                                      uid: spec.uid, host: hostEnvironment(options.environment),
+                                                      terminal: options.tty)
         spec.stopSignal = image?.process.stopSignal
         // An image whose entrypoint is an init runs it as PID 1 itself, as docker run does.
         let imageBringsInit = image?.process.runsOwnInit == true && options.initPath == nil

@@ -129,14 +129,17 @@ struct SwinitRun: ParsableCommand {
                                valueName: "OPT"))
     var securityOptions: [String] = []
 
-    @Option(name: [.customShort("m"), .customLong("memory")],
-            help: ArgumentHelp("Memory limit of the container's cgroup (b, k, m, g; at least 6m).", valueName: "BYTES"))
+    // The limits take their value unconditionally, so `--pids-limit -1` is a
+    // value (as under docker run), not an unknown option.
+    @Option(name: [.customShort("m"), .customLong("memory")], parsing: .unconditional,
+            help: ArgumentHelp("Memory limit of the container's cgroup (b, k, m, g; at least 6m; 0: no limit).",
+                               valueName: "BYTES"))
     var memory: String?
 
-    @Option(name: .customLong("pids-limit"), help: ArgumentHelp("Most tasks the container may hold (0 or -1: no limit).", valueName: "N"))
+    @Option(name: .customLong("pids-limit"), parsing: .unconditional, help: ArgumentHelp("Most tasks the container may hold (0 or -1: no limit).", valueName: "N"))
     var pidsLimit: Int64?
 
-    @Option(name: .customLong("cpus"), help: ArgumentHelp("CPU time as a number of CPUs (1.5 = 150 ms per 100 ms).", valueName: "DECIMAL"))
+    @Option(name: .customLong("cpus"), parsing: .unconditional, help: ArgumentHelp("CPU time as a number of CPUs (1.5 = 150 ms per 100 ms).", valueName: "DECIMAL"))
     var cpus: String?
 
     @Option(help: ArgumentHelp("Name of the state directory (default: unique).", valueName: "NAME"))

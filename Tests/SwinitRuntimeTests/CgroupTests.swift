@@ -152,6 +152,14 @@ struct CgroupTests {
         #expect(stderr.contains("swinit-run: cgroup /sys/fs/cgroup: the memory controller is not available"), "\(stderr)")
     }
 
+    /// docker run's spellings of "no limit": `-m 0`, `--pids-limit -1` (a
+    /// value, not an unknown option) and `--cpus 0`.
+    @Test func dockerSpellingsOfNoLimitAreAccepted() throws {
+        let result = try run(rootfs + ["--memory", "0", "--pids-limit", "-1", "--cpus", "0", "--", "echo", "ok"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == "ok\n", "\(result.stderr)")
+    }
+
     @Test(arguments: [
         ["--memory", "1k"], ["--memory", "lots"], ["--memory", "-5m"], ["--cpus", "0.001"], ["--cpus", "1000"],
         ["--cpus", "x"], ["--cpus", "1.0000000001"],

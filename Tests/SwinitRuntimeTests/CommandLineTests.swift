@@ -24,6 +24,9 @@ struct CommandLineTests {
         (["--rootfs", base, "--read-only", "--upper", "/tmp/u", "true"], 64, "exclude each other"),
         (["--rootfs", base, "--no-init", "--init-arg", "-v", "true"], 64, "--no-init"),
         (["--rootfs", base, "--bogus", "true"], 64, "bogus"),
+        (["--store", "/tmp", "image", "ls"], 64, "subcommands come first: swinit-run image ls"),
+        // stdin is /dev/null here: -it needs a terminal to copy, as under docker run.
+        (["--rootfs", base, "-it", "true"], 125, "swinit-run: -it: the input device is not a TTY"),
         (["--rootfs", "/nonexistent/rootfs", "true"], 125, "swinit-run: layer /nonexistent/rootfs: No such file or directory"),
         (["--rootfs", base, "-v", "/nonexistent/src:/x", "true"], 125, "volume source /nonexistent/src: No such file"),
         (["--rootfs", base, "--init", "/nonexistent/init", "true"], 125, "init /nonexistent/init: No such file"),

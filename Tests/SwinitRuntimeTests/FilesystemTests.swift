@@ -39,6 +39,23 @@ struct FilesystemTests {
         #expect(persisted.stdout == "hidden\n")
     }
 
+    /// overlayfs gives undefined results when two mounts share an upperdir
+    /// (the kernel only warns): a second container on a busy --upper is
+    /// refused, and the DIR is free again once the first is gone.
+    @Test func aPersistentUpperServesOneContainerAtATime() throws {
+        let upper = harness.temporaryDirectory("shared-upper")
+        let first = try Container(rootfs + ["--upper", upper, "--", "sh", "-c", "echo ready; sleep 30"])
+        defer { kill(first.pid, SIGKILL); _ = first.finish() }
+        #expect(first.waitForOutput("ready"))
+        let second = try run(rootfs + ["--upper", upper, "--", "true"])
+        #expect(second.status == 125)
+        #expect(second.stderr == "swinit-run: lock upper \(upper): in use by another running container\n")
+        kill(first.pid, SIGTERM)
+        _ = first.finish()
+        let third = try run(rootfs + ["--upper", upper, "--", "true"])
+        #expect(third.status == 0, "\(third.stderr)")
+    }
+
     @Test func readOnlyRefusesWrites() throws {
         let result = try run(rootfs + ["--read-only", "--tmpfs", "/scratch", "--", "sh", "-c",
                                        "touch /x 2>&1; touch /scratch/ok && echo scratch-ok"])

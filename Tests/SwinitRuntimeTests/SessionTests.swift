@@ -159,6 +159,16 @@ struct SessionTests {
         #expect(terminal.output.hasSuffix(TerminalRun.restored), "\(terminal.output)")
     }
 
+    /// docker run -t sets TERM=xterm unless the image or -e gives one.
+    @Test func aTerminalComesWithTERM() throws {
+        let plain = try TerminalRun(["-t"] + rootfs + ["--", "sh", "-c", "echo term=$TERM."])
+        #expect(plain.finish() == 0)
+        #expect(plain.output.contains("term=xterm."), "\(plain.output)")
+        let chosen = try TerminalRun(["-t", "-e", "TERM=vt100"] + rootfs + ["--", "sh", "-c", "echo term=$TERM."])
+        #expect(chosen.finish() == 0)
+        #expect(chosen.output.contains("term=vt100."), "\(chosen.output)")
+    }
+
     @Test func windowSizeReachesTheContainerAndFollowsChanges() throws {
         let terminal = try TerminalRun(["-it"] + rootfs + ["--", "sh", "-c",
             "stty size; trap 'stty size' WINCH; echo ready; while :; do sleep 0.05; done"], rows: 40, columns: 100)

@@ -117,7 +117,9 @@ import Testing
         #expect(ResourceLimits.parseMemory("512k") == 512 << 10)
         #expect(ResourceLimits.parseMemory("100") == 100)
         #expect(ResourceLimits.parseMemory("100b") == 100)
-        for bad in ["", "m", "-1m", "1x", "1e9", "0"] { #expect(ResourceLimits.parseMemory(bad) == nil, "\(bad)") }
+        #expect(ResourceLimits.parseMemory("0") == 0)
+        #expect(ResourceLimits.parseMemory("0m") == 0)
+        for bad in ["", "m", "-1m", "1x", "1e9", "0.1"] { #expect(ResourceLimits.parseMemory(bad) == nil, "\(bad)") }
     }
 
     @Test func cpusAreNanoCPUs() {
