@@ -160,7 +160,7 @@ final class ConsoleRelay {
 
     /// write(2) until all of `bytes` is out; waits with poll(2) if stdout is
     /// non-blocking; gives up when stdout is gone (EPIPE: SIGPIPE is ignored).
-    private static func writeAll(_ fd: Int32, _ bytes: ArraySlice<UInt8>) {
+    static func writeAll(_ fd: Int32, _ bytes: ArraySlice<UInt8>) {
         var rest = bytes
         while !rest.isEmpty {
             let written = rest.withUnsafeBytes { buffer in

@@ -67,6 +67,9 @@ public enum Launcher {
         defer { if consoleEnds[1] >= 0 { close(consoleEnds[1]) } }
         // Drains the container's output and restores the caller's terminal, however we leave.
         defer { console?.finish() }
+        // Without -t: pipes where the caller's stdio is a terminal (see StdioPipes).
+        let pipes = spec.tty ? nil : try StdioPipes(interactive: spec.interactive)
+        defer { pipes?.finish() }
         // The "joined" pipe: stage 2 reads its end until we have moved it into the cgroup.
         var joined: [Int32] = [-1, -1]
         if cgroup != nil { try check("pipe2") { swinit_run_pipe2(&joined, O_CLOEXEC) } }
@@ -74,12 +77,14 @@ public enum Launcher {
         try Namespaces.pid.unshare()
         var bornInV2 = false
         let descriptors = Stage2Descriptors(errorPipe: writeEnd, consoleSocket: consoleEnds[1], joinedPipe: joined[0],
-                                            stdinIsNull: !spec.interactive || spec.tty)
+                                            stdio: pipes?.descriptorPairs ?? [],
+                                            stdinIsNull: (!spec.interactive || spec.tty) && pipes?.replacesStdin != true)
         let pid = try spawnStage2(spec, descriptors, cgroup: cgroup?.v2Directory, bornInCgroup: &bornInV2)
         close(writeEnd)
         writeEnd = -1
         close(consoleEnds[1])
         consoleEnds[1] = -1
+        pipes?.closeContainerEnds()
         if let cgroup {
             do throws(RuntimeError) {
                 try cgroup.add(pid, bornInV2: bornInV2)
@@ -94,7 +99,8 @@ public enum Launcher {
             close(joined[1])
             joined[1] = -1
         }
-        return try relay(signals: signals, to: pid, errorPipe: readEnd, console: console, stopSignal: spec.stopSignal)
+        return try relay(signals: signals, to: pid, errorPipe: readEnd, console: console, pipes: pipes,
+                         stopSignal: spec.stopSignal)
     }
 
     /// The host descriptors stage 2 gets at its fixed numbers (-1: none).
@@ -105,6 +111,8 @@ public enum Launcher {
         var consoleSocket: Int32
         /// With a cgroup: becomes `ContainerCgroup.joinDescriptor`.
         var joinedPipe: Int32
+        /// `StdioPipes`: (pipe end, 0/1/2) for the caller's terminal descriptors.
+        var stdio: [(Int32, Int32)] = []
         /// Without -i the container's stdin is /dev/null, as under `docker run`
         /// (with -t, stage 2 replaces it with the terminal).
         var stdinIsNull: Bool
@@ -114,7 +122,7 @@ public enum Launcher {
             var pairs = [(errorPipe, ErrorPipe.stage2Descriptor)]
             if consoleSocket >= 0 { pairs.append((consoleSocket, ConsoleSocket.stage2Descriptor)) }
             if joinedPipe >= 0 { pairs.append((joinedPipe, ContainerCgroup.joinDescriptor)) }
-            return pairs
+            return pairs + stdio
         }
     }
 
@@ -176,15 +184,18 @@ public enum Launcher {
     /// the freshly exec'd init has set up its signal handling, are held and
     /// sent once PID 1 receives them (`SignalRelay.Pending`).
     static func relay(signals: borrowing SignalRelay, to pid: pid_t, errorPipe: Int32,
-                      console: ConsoleRelay? = nil, stopSignal: Int32? = nil) throws(RuntimeError) -> Int32
+                      console: ConsoleRelay? = nil, pipes: StdioPipes? = nil, stopSignal: Int32? = nil)
+        throws(RuntimeError) -> Int32
     {
         var report: [UInt8] = []
         var pipeOpen = true
         var pending = SignalRelay.Pending(pid: pid)
         while true {
+            let consoleEntries = console?.pollEntries ?? []
+            let pipesStart = 2 + consoleEntries.count
             var entries = [pollfd(fd: signals.descriptor, events: Int16(POLLIN), revents: 0),
                            pollfd(fd: pipeOpen ? errorPipe : -1, events: Int16(POLLIN), revents: 0)]
-                + (console?.pollEntries ?? [])
+                + consoleEntries + (pipes?.pollEntries ?? [])
             // With signals held after the exec, look again every millisecond.
             let timeout: Int32 = !pipeOpen && !pending.isEmpty ? 1 : -1
             if poll(&entries, nfds_t(entries.count), timeout) < 0 {
@@ -197,8 +208,9 @@ public enum Launcher {
             if pipeOpen && entries[1].revents != 0 {
                 pipeOpen = readReport(errorPipe, into: &report)
             }
+            pipes?.handle(entries[pipesStart...])
             do throws(RuntimeError) {
-                try console?.handle(entries[2...])
+                try console?.handle(entries[2..<pipesStart])
             } catch {
                 kill(pid, SIGKILL)
                 _ = waitFor(pid)

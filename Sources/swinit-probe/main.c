@@ -361,7 +361,8 @@ static int probe_become_root(char **argv) {
 
 // MARK: tiocsti TEXT — try to type TEXT into the terminal on fds 0-2 and on
 // /dev/tty with TIOCSTI, as an escape would (bubblewrap's CVE-2017-5226);
-// one line per terminal: "fd N: injected" or "fd N: <errno name>".
+// one line per descriptor: "fd N: injected", "fd N: <errno name>", or
+// "fd N: not a terminal".
 
 static const char *errno_name(int error) {
     switch (error) {
@@ -378,7 +379,10 @@ static const char *errno_name(int error) {
 }
 
 static void inject(int fd, const char *label, const char *text) {
-    if (!isatty(fd)) return;
+    if (!isatty(fd)) {
+        say("%s: not a terminal\n", label);
+        return;
+    }
     for (const char *c = text; *c; c++) {
         if (ioctl(fd, TIOCSTI, c) < 0) {
             say("%s: %s\n", label, errno_name(errno));

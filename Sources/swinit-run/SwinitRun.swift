@@ -39,7 +39,9 @@ struct SwinitRun: ParsableCommand {
             The container runs in a new session with a new session keyring: it has no \
             controlling terminal (it cannot type into yours with TIOCSTI or open your \
             /dev/tty) and does not possess the keys of your keyrings. Its stdout and stderr are \
-            swinit-run's own; its stdin is /dev/null unless -i passes yours through. With \
+            swinit-run's own, but never your terminal: where that is one, the container \
+            writes to a pipe swinit-run copies from. Its stdin is /dev/null unless -i passes \
+            yours through (a terminal, again through a pipe). With \
             -t it gets a pseudo-terminal from its own devpts as stdin, stdout and stderr \
             (swinit gives the command its foreground); with -it swinit-run puts your \
             terminal in raw mode, copies keys in and output out, passes on window size \

@@ -89,8 +89,40 @@ struct SessionTests {
         #expect(!output.contains("injected"), "\(output)")
         // What TIOCSTI pushes is echoed by the terminal: nothing arrived.
         #expect(!output.contains(marker), "\(output)")
-        #expect(output.contains("fd 1: EPERM\nfd 2: EPERM\n/dev/tty: ENXIO\n"), "\(output)")
-        #expect(output.contains("fd 0: EPERM") == interactive, "\(output)")
+        // stdin is /dev/null, or with -i a pipe swinit-run copies the terminal into.
+        #expect(output.contains("fd 0: not a terminal\nfd 1: not a terminal\nfd 2: not a terminal\n/dev/tty: ENXIO\n"),
+                "\(output)")
+    }
+
+    /// A terminal descriptor is the terminal itself, read-write: holding the
+    /// caller's, a container could read the keys typed meanwhile and change
+    /// the terminal for good (line discipline, settings). Without -t it gets
+    /// pipes, and swinit-run copies its output to the terminal.
+    @Test func theCallersTerminalStaysOutside() throws {
+        let terminal = try TerminalRun(rootfs + ["--", "sh", "-c", """
+            echo ready; sleep 0.5
+            line=$(head -n 1 <&1 2>/dev/null) && echo "stole:$line" || echo no-read
+            stty -echo <&2 2>/dev/null && echo stty-changed || echo stty-refused
+            echo to-stderr >&2
+            """])
+        #expect(terminal.waitForOutput("ready"))
+        terminal.type("secret\n")
+        #expect(terminal.finish() == 0, "\(terminal.output)")
+        let output = terminal.output
+        #expect(output.contains("no-read\nstty-refused\nto-stderr\n"), "\(output)")
+        #expect(!output.contains("stole:"), "\(output)")
+        #expect(output.hasSuffix(TerminalRun.restored), "\(output)")
+    }
+
+    /// -i without -t from a terminal: the container reads a pipe that
+    /// swinit-run fills from the terminal, as under `docker run -i`.
+    @Test func interactiveWithoutATerminalReadsThroughAPipe() throws {
+        let terminal = try TerminalRun(["-i"] + rootfs + ["--", "sh", "-c",
+            "[ -t 0 ] && echo tty0 || echo pipe0; read -r line; echo got:$line"])
+        #expect(terminal.waitForOutput("pipe0"))
+        terminal.type("hello\n")
+        #expect(terminal.finish() == 0, "\(terminal.output)")
+        #expect(terminal.output.contains("got:hello\n"), "\(terminal.output)")
     }
 
     @Test(arguments: [false, true])

@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: Apache-2.0
+// Without -t, the caller's terminal never reaches the container. A terminal
+// descriptor is the terminal itself, opened read-write: a process holding
+// it can read the caller's keystrokes, change its line discipline
+// (TIOCSETD), settings or flow (tcsetattr, tcflow) for good, whatever
+// session it is in. So where swinit-run's stdout or stderr (or stdin, with
+// -i) is a terminal, the container gets a pipe instead and swinit-run
+// copies, as `docker run` without -t does. Pipes and files pass straight
+// through: they carry no such power, and copying would only cost.
+import CSwinit
+import Glibc
+
+/// The pipes standing in for the caller's terminal descriptors, and their
+/// copying. Driven by the relay loop's poll(2), like `ConsoleRelay`.
+final class StdioPipes {
+    private struct Stream {
+        /// 0, 1 or 2: the caller's descriptor, and the container's number for it.
+        let callerFD: Int32
+        /// The pipe end the container gets (closed here once stage 2 has it).
+        var containerEnd: Int32
+        /// Our end: the read end for output, the non-blocking write end for input.
+        var relayEnd: Int32
+        var isInput: Bool { callerFD == 0 }
+    }
+
+    private var streams: [Stream] = []
+    /// Input read from the terminal that the pipe has not taken yet.
+    private var input: [UInt8] = []
+    /// Whether the caller's stdin is still read (false after its end of file).
+    private var readingInput = true
+
+    /// Makes a pipe for each of stdout and stderr that is a terminal, and for
+    /// stdin when `interactive` and it is one.
+    /// - Throws: `RuntimeError` when pipe2(2) fails.
+    init(interactive: Bool) throws(RuntimeError) {
+        for fd in Int32(0)...2 where isatty(fd) != 0 && (fd != 0 || interactive) {
+            var ends: [Int32] = [-1, -1]
+            if swinit_run_pipe2(&ends, O_CLOEXEC) != 0 {
+                let error = RuntimeError.syscall("pipe2")
+                finish()
+                throw error
+            }
+            let (containerEnd, relayEnd) = fd == 0 ? (ends[0], ends[1]) : (ends[1], ends[0])
+            if fd == 0 { _ = fcntl(relayEnd, F_SETFL, fcntl(relayEnd, F_GETFL) | O_NONBLOCK) }
+            streams.append(Stream(callerFD: fd, containerEnd: containerEnd, relayEnd: relayEnd))
+        }
+    }
+
+    deinit { finish() }
+
+    /// (pipe end, container descriptor) pairs for stage 2.
+    var descriptorPairs: [(Int32, Int32)] { streams.map { ($0.containerEnd, $0.callerFD) } }
+
+    /// Whether the container's stdin is one of these pipes.
+    var replacesStdin: Bool { streams.contains { $0.isInput } }
+
+    /// Closes our copies of the container's ends once stage 2 has its own,
+    /// so the output pipes read end of file when the container is gone.
+    func closeContainerEnds() {
+        for index in streams.indices where streams[index].containerEnd >= 0 {
+            close(streams[index].containerEnd)
+            streams[index].containerEnd = -1
+        }
+    }
+
+    /// What to poll: one entry per stream (fd -1 when idle).
+    var pollEntries: [pollfd] {
+        streams.map { stream in
+            if !stream.isInput {
+                return pollfd(fd: stream.relayEnd, events: Int16(POLLIN), revents: 0)
+            }
+            if !input.isEmpty { return pollfd(fd: stream.relayEnd, events: Int16(POLLOUT), revents: 0) }
+            return pollfd(fd: readingInput && stream.relayEnd >= 0 ? 0 : -1, events: Int16(POLLIN), revents: 0)
+        }
+    }
+
+    /// Acts on what poll(2) reported for `pollEntries`.
+    func handle(_ entries: ArraySlice<pollfd>) {
+        for (index, entry) in zip(streams.indices, entries) where entry.revents != 0 {
+            if !streams[index].isInput {
+                copyOutput(index)
+            } else if entry.fd == 0 {
+                readInput(index)
+            } else {
+                writeInput(index)
+            }
+        }
+    }
+
+    /// Copies what the container still wrote (until every writer is gone)
+    /// and closes everything. Idempotent; runs on every exit path.
+    func finish() {
+        for index in streams.indices {
+            if !streams[index].isInput {
+                while copyOutput(index) {}
+            }
+            for fd in [streams[index].containerEnd, streams[index].relayEnd] where fd >= 0 { close(fd) }
+            (streams[index].containerEnd, streams[index].relayEnd) = (-1, -1)
+        }
+    }
+
+    /// Copies one read of an output pipe to the caller's descriptor; false
+    /// at its end of file.
+    @discardableResult
+    private func copyOutput(_ index: Int) -> Bool {
+        let stream = streams[index]
+        guard stream.relayEnd >= 0 else { return false }
+        var buffer = [UInt8](repeating: 0, count: 16384)
+        let count = retryingOnInterrupt { read(stream.relayEnd, &buffer, buffer.count) }
+        guard count > 0 else {
+            close(stream.relayEnd)
+            streams[index].relayEnd = -1
+            return false
+        }
+        ConsoleRelay.writeAll(stream.callerFD, buffer[0..<count])
+        return true
+    }
+
+    private func readInput(_ index: Int) {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let count = retryingOnInterrupt { read(0, &buffer, buffer.count) }
+        if count > 0 {
+            input += buffer[0..<count]
+            writeInput(index)
+        } else if count == 0 || errno != EAGAIN {
+            // End of the caller's input (Ctrl-D): the container reads end of file too.
+            readingInput = false
+            if input.isEmpty { closeRelayEnd(index) }
+        }
+    }
+
+    private func writeInput(_ index: Int) {
+        let fd = streams[index].relayEnd
+        guard fd >= 0 else { input.removeAll(); return }
+        let written = input.withUnsafeBytes { bytes in retryingOnInterrupt { write(fd, bytes.baseAddress, bytes.count) } }
+        if written > 0 {
+            input.removeFirst(written)
+        } else if written < 0 && errno != EAGAIN {
+            // Nobody reads the pipe any more: drop what would never be read.
+            input.removeAll()
+            readingInput = false
+            closeRelayEnd(index)
+        }
+        if input.isEmpty && !readingInput { closeRelayEnd(index) }
+    }
+
+    private func closeRelayEnd(_ index: Int) {
+        if streams[index].relayEnd >= 0 { close(streams[index].relayEnd) }
+        streams[index].relayEnd = -1
+    }
+}
