@@ -310,9 +310,11 @@ copy_recipe() {
     local stage=$tmp/stage index=0 source
     local -a inside=()
     mkdir -p "$stage"
+    # Each source keeps its name (/mnt/INDEX/NAME): `COPY FILE DIR/` makes DIR/FILE.
     for source in "$@"; do
-        cp -R --preserve=mode,timestamps "$source" "$stage/$index"
-        inside+=("/mnt/$index")
+        mkdir -p "$stage/$index"
+        cp -R --preserve=mode,timestamps "$source" "$stage/$index/$(basename "$source")"
+        inside+=("/mnt/$index/$(basename "$source")")
         index=$((index + 1))
     done
     run_step "$tmp" -v "$stage:/mnt:ro" -- /bin/sh -c '
@@ -349,7 +351,9 @@ for step in "${steps[@]}"; do
             destination=${words[-1]}
             sources=()
             for source in "${words[@]:0:${#words[@]}-1}"; do sources+=("$(copy_source "$from" "$source")"); done
-            layer "$step" "$(printf '%s\n%s\n%s\n' "$key" "$step" "$(content_key "${sources[@]}")" | hash)" \
+            # The recipe is part of the key: a layer made by an older copy_recipe is not reused.
+            layer "$step" "$(printf '%s\n%s\n%s\n%s\n' "$key" "$step" "$(content_key "${sources[@]}")" \
+                "$(declare -f copy_recipe)" | hash)" \
                 copy_recipe "$destination" "${sources[@]}" ;;
     esac
 done

@@ -235,6 +235,41 @@ struct NginxImageTests {
         }
     }
 
+    /// COPY as Docker does it: a file into a directory keeps its name (also
+    /// into one that exists, without a slash), several sources go into the
+    /// destination directory, a directory source copies its contents, and a
+    /// file destination renames.
+    @Test func copyPutsFilesWhereDockerWould() throws {
+        try image.require()
+        let harness = Harness.shared
+        let context = harness.temporaryDirectory("copy")
+        defer { try? FileManager.default.removeItem(atPath: context) }
+        let marker = UUID().uuidString
+        let setup = shell(["sh", "-c", """
+            set -e; cd "$1"; echo "$2" > hello.txt; mkdir sub; echo s1 > sub/s1
+            printf '%s\\n' 'FROM debian:bookworm-slim' 'COPY hello.txt /app/' 'COPY hello.txt /etc' \
+                'COPY hello.txt sub /multi/' 'COPY hello.txt /renamed.txt' 'COPY sub /subcopy' > Dockerfile
+            """, "setup", context, marker])
+        try #require(setup.status == 0, "\(setup.stderr)")
+        let testImage = "swinit-copy-test:\(getpid())"
+        defer { _ = shell([harness.swinitRun, "image", "rm", testImage]) }
+        let build = shell(["bash", harness.packageRoot + "/scripts/build-image.sh", context + "/Dockerfile"],
+                          environment: ["SWINIT_RUN": harness.swinitRun, "SWINIT_IMAGE_CONTEXT": context,
+                                        "SWINIT_IMAGE_NAME": testImage, "SWINIT_IMAGE_OUTPUT": context + "/image"])
+        try #require(build.status == 0, "\(build.stderr)")
+        let layers = build.stdout.split(separator: "\n").map(String.init)
+        defer {
+            for layer in layers.dropFirst() {
+                try? FileManager.default.removeItem(atPath: layer)
+                try? FileManager.default.removeItem(atPath: layer + ".instruction")
+            }
+        }
+        let result = try run(["--image", testImage, "--", "sh", "-c",
+                              "cat /app/hello.txt /etc/hello.txt /multi/hello.txt /multi/s1 /renamed.txt /subcopy/s1"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == "\(marker)\n\(marker)\n\(marker)\ns1\n\(marker)\ns1\n", "\(result.stderr)")
+    }
+
     /// A changed site config rebuilds its layer and those above it, nothing
     /// below. A unique comment gives the changed layers keys of their own,
     /// removed afterwards; the image's own layers are only reused.
