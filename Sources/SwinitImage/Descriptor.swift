@@ -141,3 +141,14 @@ extension JSONDecoder {
         path(context) + (context.debugDescription.hasPrefix("not a sha256") ? ": " + context.debugDescription : "")
     }
 }
+
+extension JSONEncoder {
+    /// `value` as JSON with sorted keys and plain slashes: the same value is
+    /// always the same bytes, so a config's digest (the image id), a
+    /// manifest's and a record's are stable. A failure names `what`.
+    static func canonical<T: Encodable>(_ value: T, what: String) throws(ImageError) -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        do { return Array(try encoder.encode(value)) } catch { throw ImageError("image", what, "cannot encode JSON: \(error)") }
+    }
+}

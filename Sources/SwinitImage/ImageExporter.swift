@@ -30,7 +30,7 @@ public struct ImageExporter {
                 let tars = try pack(layers, into: scratch)
                 let config = ImageConfiguration(created: Self.now(), architecture: Platform.current.architecture,
                                                 os: "linux", config: process, diffIDs: tars.map(\.diffID))
-                let bytes = try encode(config)
+                let bytes = try JSONEncoder.canonical(config, what: "config")
                 let layout = scratch + "/layout"
                 try ImageBlobs(config: bytes, layers: tars, names: names.map(ImageName.normalize)).writeLayout(layout)
                 guard let loaded = try loader.loadLocked(layout).first else {
@@ -65,7 +65,7 @@ public struct ImageExporter {
                 if tars.map(\.diffID) != record.diffIDs {
                     var parsed = try JSONDecoder.decode(ImageConfiguration.self, from: config, what: "config \(record.id)")
                     parsed.rootfs.diff_ids = tars.map(\.diffID)
-                    config = try encode(parsed)
+                    config = try JSONEncoder.canonical(parsed, what: "config")
                 }
                 let blobs = ImageBlobs(config: config, layers: tars, names: names)
                 if let layout { try blobs.writeLayout(layout) }
@@ -73,12 +73,6 @@ public struct ImageExporter {
             }
         } catch {
             throw error.during("image save")
-        }
-    }
-
-    private func encode(_ config: ImageConfiguration) throws(ImageError) -> [UInt8] {
-        do { return Array(try JSONEncoder().encode(config)) } catch {
-            throw ImageError("image", nil, "cannot encode the config: \(error)")
         }
     }
 

@@ -220,11 +220,7 @@ public struct ImageStore: Sendable {
 
     /// Writes `value` as JSON to `path` through a temporary file and rename(2).
     func writeJSON<T: Encodable>(_ value: T, to path: String) throws(ImageError) {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let bytes: [UInt8]
-        do { bytes = Array(try encoder.encode(value)) } catch { throw ImageError("image", path, "cannot encode: \(error)") }
-        try writeFile(bytes, to: path)
+        try writeFile(try JSONEncoder.canonical(value, what: path), to: path)
     }
 
     /// Writes `bytes` to `path` through a temporary file and rename(2).

@@ -64,9 +64,7 @@ struct ImageBlobs {
     // MARK: helpers
 
     private func encode<T: Encodable>(_ value: T) throws(ImageError) -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        do { return Array(try encoder.encode(value)) } catch { throw ImageError("image save", nil, "cannot encode JSON: \(error)") }
+        try JSONEncoder.canonical(value, what: String(describing: T.self))
     }
 
     private func writeBlob(_ bytes: [UInt8], in blobs: String) throws(ImageError) {

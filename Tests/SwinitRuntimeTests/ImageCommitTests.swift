@@ -40,6 +40,27 @@ struct ImageCommitTests {
         }
     }
 
+    /// An image another tool made is packed again on save, so it gets a new
+    /// config (new DiffIDs); that config is the same bytes every time (keys
+    /// sorted), so saving twice gives one id, not two.
+    @Test func aForeignImageSavesToTheSameIdEveryTime() throws {
+        let fixture = ImageFixture()
+        let made = try fixture.make("foreign", reference: "foreign:1",
+                                    config: ["Env": ["A=1", "B=2"], "Labels": ["one": "1", "two": "2", "three": "3"],
+                                             "ExposedPorts": ["80/tcp": [:], "443/tcp": [:]], "Cmd": ["true"]],
+                                    layers: [ImageFixture.busybox, [file("etc/foreign", "x")]])
+        #expect(try fixture.image(["load", made]).status == 0)
+        var configs: Set<String> = []
+        for index in 0..<3 {
+            let layout = fixture.directory + "/saved-\(index)"
+            let save = try fixture.image(["save", "foreign:1", "--oci", layout])
+            #expect(save.status == 0, "\(save.stderr)")
+            let manifest = tool(["sh", "-c", "cat \(layout)/index.json"]).stdout
+            configs.insert(manifest)
+        }
+        #expect(configs.count == 1, "\(configs)")
+    }
+
     @Test func commitRefusesABadNameOrConfigWithoutTouchingTheStore() throws {
         let fixture = ImageFixture()
         let badName = try fixture.image(["commit", "--tag", "Bad Name", Harness.shared.base])
