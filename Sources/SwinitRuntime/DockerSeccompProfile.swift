@@ -2,7 +2,8 @@
 // Docker's default seccomp profile as a table (facts from moby/profiles
 // seccomp/default_linux.go, 2026: io_uring_* removed from the allow list,
 // socket(2) limited to the address families the kernel still implements
-// minus AF_ALG and AF_VSOCK, CAP_BPF/CAP_PERFMON cases). Default action:
+// minus AF_ALG and AF_VSOCK, socketcall(2) failing ENOSYS, CAP_BPF/CAP_PERFMON
+// cases). Default action:
 // EPERM. Names this libseccomp does not know are skipped when the filter is
 // built (as runc does), so they stay denied.
 
@@ -61,7 +62,7 @@ enum DockerSeccompTable {
         setitimer setpgid setpriority setregid setregid32 setresgid setresgid32 setresuid setresuid32
         setreuid setreuid32 setrlimit set_robust_list setsid setsockopt set_thread_area set_tid_address
         setuid setuid32 setxattr setxattrat shmat shmctl shmdt shmget shutdown sigaltstack signalfd signalfd4
-        sigprocmask sigreturn socketcall socketpair splice stat stat64 statfs statfs64 statmount statx
+        sigprocmask sigreturn socketpair splice stat stat64 statfs statfs64 statmount statx
         symlink symlinkat sync sync_file_range syncfs sysinfo tee tgkill time timer_create timer_delete
         timer_getoverrun timer_gettime timer_gettime64 timer_settime timer_settime64 timerfd_create
         timerfd_gettime timerfd_gettime64 timerfd_settime timerfd_settime64 times tkill truncate truncate64
@@ -141,6 +142,10 @@ enum DockerSeccompTable {
                                  arguments: [SeccompArgument(index: 1, value: namespaceFlags, op: .maskedEqual)],
                                  includes: SeccompCondition(architectures: ["s390", "s390x"]), excludes: noSysAdmin))
         rules.append(SeccompRule(names: ["clone3"], action: .errno(38), excludes: noSysAdmin))  // ENOSYS
+        // socketcall(2) multiplexes socket(2) with its arguments in memory, out
+        // of the filter's reach: allowed, it would reopen AF_ALG and AF_VSOCK.
+        // ENOSYS, so a 32-bit libc uses the direct calls (moby's 2026 profile).
+        rules.append(SeccompRule(names: ["socketcall"], action: .errno(38)))
         return rules
     }()
 

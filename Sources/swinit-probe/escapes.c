@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/personality.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -101,6 +102,34 @@ static int personality_calls(void) {
     return 0;
 }
 
+/// The same socket(AF_VSOCK) through the 32-bit socketcall(2) multiplexer
+/// (int $0x80, SYS_SOCKETCALL 102, SYS_SOCKET 1), whose arguments sit in
+/// memory a filter cannot look into: the bypass Docker's 2026 profile closes
+/// by failing socketcall with ENOSYS. The arguments must have a 32-bit
+/// address (MAP_32BIT).
+static void socketcall_vsock(void) {
+#if defined(__x86_64__)
+    unsigned int *args = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+    if (args == MAP_FAILED) {
+        outcome("socketcall(AF_VSOCK)", -1);
+        return;
+    }
+    args[0] = 40;  // AF_VSOCK
+    args[1] = SOCK_STREAM;
+    args[2] = 0;
+    long result;
+    __asm__ volatile("int $0x80" : "=a"(result) : "a"(102L), "b"(1L), "c"((long)(unsigned long)args) : "memory");
+    if (result < 0) {
+        errno = (int)-result;
+        result = -1;
+    } else {
+        close((int)result);
+    }
+    outcome("socketcall(AF_VSOCK)", result);
+    munmap(args, 4096);
+#endif
+}
+
 static int sockets(void) {
     long fd = socket(40, SOCK_STREAM, 0);  // AF_VSOCK
     outcome("socket(AF_VSOCK)", fd);
@@ -111,6 +140,7 @@ static int sockets(void) {
     fd = socket(AF_INET, SOCK_DGRAM, 0);
     outcome("socket(AF_INET)", fd);
     if (fd >= 0) close((int)fd);
+    socketcall_vsock();
     return 0;
 }
 
