@@ -77,6 +77,24 @@ struct ContainerRoot: ~Copyable {
         try mount(source, at: path, as: kind, type: nil, flags: Mount.bind | (recursive ? Mount.recursive : 0),
                   what: "bind \(source)")
         if flags != 0 { try remount(path, flags: flags) }
+        if recursive && flags != 0 { try setRecursively(path, flags: flags) }
+    }
+
+    /// The remount above reaches only the topmost mount; a mount below the
+    /// source (a tmpfs in a volume) would stay writable, suid and dev. So
+    /// the same flags go onto every mount of the subtree (mount_setattr(2)
+    /// with AT_RECURSIVE, as Docker 25 does for read-only binds). Before
+    /// Linux 5.12 (ENOSYS) the top alone is what the kernel can do.
+    func setRecursively(_ path: String, flags: UInt) throws(RuntimeError) {
+        let target = open(path)
+        if target < 0 { throw RuntimeError.syscall("open", name(path)) }
+        defer { close(target) }
+        var attributes: UInt64 = 0
+        for (flag, attribute) in [(Mount.readOnly, 0x1), (Mount.nosuid, 0x2), (Mount.nodev, 0x4), (Mount.noexec, 0x8)]
+            where flags & flag != 0 { attributes |= UInt64(attribute) }
+        if swinit_run_mount_setattr_recursive(target, attributes) != 0 && errno != ENOSYS {
+            throw RuntimeError.syscall("mount_setattr", name(path))
+        }
     }
 
     /// MS_REMOUNT|MS_BIND of the topmost mount at `path` with `flags`.

@@ -84,6 +84,21 @@ struct FilesystemTests {
         #expect(result.stdout == "marker\n")
     }
 
+    /// `:ro` holds all the way down: a mount below the volume's source (here
+    /// a tmpfs) is read-only, nosuid and nodev inside too, as in Docker 25.
+    @Test func aReadOnlyVolumeIsReadOnlyBelowToo() throws {
+        let volume = harness.temporaryDirectory("ro-submount")
+        try FileManager.default.createDirectory(atPath: volume + "/sub", withIntermediateDirectories: true)
+        try #require(Harness.shell(["mount", "-t", "tmpfs", "swinit-test", volume + "/sub"]) == 0)
+        defer { _ = Harness.shell(["umount", volume + "/sub"]) }
+        let result = try run(rootfs + ["-v", "\(volume):/v:ro", "--", "sh", "-c",
+                                       "touch /v/sub/x 2>&1; grep ' /v/sub ' /proc/self/mountinfo"])
+        #expect(result.stdout.contains("Read-only file system"), "\(result.stdout) \(result.stderr)")
+        let options = result.stdout.split(separator: "\n").last.map { $0.split(separator: " ")[5] } ?? ""
+        #expect(options.contains("ro") && options.contains("nosuid") && options.contains("nodev"), "\(result.stdout)")
+        #expect(!FileManager.default.fileExists(atPath: volume + "/sub/x"))
+    }
+
     @Test func danglingSymlinkTargetIsRefused() throws {
         let upper = harness.temporaryDirectory("dangling-upper")
         try FileManager.default.createDirectory(atPath: upper + "/upper/etc", withIntermediateDirectories: true)

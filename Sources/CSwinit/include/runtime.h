@@ -49,6 +49,18 @@ static inline int swinit_openat2(int dirfd, const char *_Nonnull path, uint64_t 
     return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
 }
 
+/// mount_setattr(2) on `dirfd` itself and every mount below it
+/// (AT_EMPTY_PATH | AT_RECURSIVE), setting `attr_set` (MOUNT_ATTR_RDONLY 0x1,
+/// NOSUID 0x2, NODEV 0x4, NOEXEC 0x8); Linux 5.12+ (ENOSYS before).
+static inline int swinit_run_mount_setattr_recursive(int dirfd, uint64_t attr_set) {
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442
+#endif
+    struct { uint64_t attr_set, attr_clr, propagation, userns_fd; } attr = { attr_set, 0, 0, 0 };
+    return (int)syscall(SYS_mount_setattr, dirfd, "", 0x1000 /* AT_EMPTY_PATH */ | 0x8000 /* AT_RECURSIVE */,
+                        &attr, sizeof attr);
+}
+
 /// close_range(2); Linux 5.9+.
 static inline int swinit_run_close_range(unsigned first, unsigned last) {
     return (int)syscall(SYS_close_range, first, last, 0);
