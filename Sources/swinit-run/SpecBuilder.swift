@@ -20,6 +20,7 @@ enum SpecBuilder {
             // 0700: the writable layer holds whatever the container made, setuid files too.
             if mkdir(upper, 0o700) != 0 && errno != EEXIST { throw RuntimeError.syscall("mkdir upper", upper) }
             spec.upper = try directory(upper, what: "upper")
+            try restrictToOwner(spec.upper!, what: "upper")
         }
         spec.readOnly = options.readOnly
         for var volume in checked.volumes {
@@ -80,6 +81,19 @@ enum SpecBuilder {
             throw RuntimeError(what, path: path, errno: ENOTDIR)
         }
         return resolved
+    }
+
+    /// A directory that will hold what a container made (setuid-root files,
+    /// device nodes) must be ours and closed to others, also when it existed
+    /// before: one of another user's could be reached, or swapped, by them.
+    /// - Throws: `RuntimeError` when it belongs to another user or chmod(2) fails.
+    static func restrictToOwner(_ path: String, what: String) throws(RuntimeError) {
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw RuntimeError.syscall(what, path) }
+        guard info.st_uid == geteuid() else {
+            throw RuntimeError(what, path: path, reason: "belongs to uid \(info.st_uid); it must be swinit-run's user's")
+        }
+        if info.st_mode & 0o077 != 0 && chmod(path, 0o700) != 0 { throw RuntimeError.syscall("chmod 0700", path) }
     }
 
     /// The host variables that bare `-e K` entries copy.

@@ -99,6 +99,23 @@ struct FilesystemTests {
         #expect(!FileManager.default.fileExists(atPath: volume + "/sub/x"))
     }
 
+    /// The writable layer holds what the container made, a setuid-root file
+    /// too: an existing --upper DIR is closed to other users (0700), and one
+    /// that belongs to another user (who could reach or swap it) is refused.
+    @Test func anUpperDirectoryIsRootOnly() throws {
+        let open = harness.temporaryDirectory("open-upper")
+        chmod(open, 0o755)
+        let result = try run(rootfs + ["--upper", open, "--", "true"])
+        #expect(result.status == 0, "\(result.stderr)")
+        var info = stat()
+        #expect(stat(open, &info) == 0 && info.st_mode & 0o777 == 0o700)
+        let foreign = harness.temporaryDirectory("foreign-upper")
+        chown(foreign, 65534, 65534)
+        let refused = try run(rootfs + ["--upper", foreign, "--", "true"])
+        #expect(refused.status == 125)
+        #expect(refused.stderr == "swinit-run: upper \(foreign): belongs to uid 65534; it must be swinit-run's user's\n")
+    }
+
     @Test func danglingSymlinkTargetIsRefused() throws {
         let upper = harness.temporaryDirectory("dangling-upper")
         try FileManager.default.createDirectory(atPath: upper + "/upper/etc", withIntermediateDirectories: true)
