@@ -26,6 +26,24 @@ struct ImageLoadTests {
         #expect(result.stdout == "\(format)+\(compression)\n")
     }
 
+    /// A store's layers become containers' roots: one another user owns
+    /// (who could swap a layer under root's next run) is refused, with
+    /// nothing written to it; one open to others is closed to 0700.
+    @Test func aStoreOfAnotherUserIsRefusedAndAnOpenOneClosed() throws {
+        let fixture = ImageFixture()
+        let image = try fixture.make("bb", reference: "bb:1", layers: [ImageFixture.busybox])
+        mkdir(fixture.store, 0o755)
+        chown(fixture.store, 65534, 65534)
+        let refused = try fixture.image(["load", image])
+        #expect(refused.status == 125)
+        #expect(refused.stderr.contains("belongs to uid 65534, not to this user"), "\(refused.stderr)")
+        #expect(fixture.layers.isEmpty && fixture.records.isEmpty)
+        chown(fixture.store, 0, 0)
+        #expect(try fixture.image(["load", image]).status == 0)
+        var info = stat()
+        #expect(stat(fixture.store, &info) == 0 && info.st_mode & 0o777 == 0o700)
+    }
+
     @Test func aBareTagIsNamedAfterTheFile() throws {
         let fixture = ImageFixture()
         let path = try fixture.make("bb.oci", tag: "1", layers: [[file("a")]])
