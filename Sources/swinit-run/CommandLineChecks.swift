@@ -137,7 +137,8 @@ enum CommandLineChecks {
     /// (the container's own mounts there would hide it or it would unmask them).
     static func checkContainerPath(_ path: String, option: String) throws {
         guard path.hasPrefix("/") else { throw ValidationError("\(option) '\(path)': must be an absolute path") }
-        let components = path.split(separator: "/")
+        // `.` names the directory it is in: /./proc is /proc, /. is /.
+        let components = path.split(separator: "/").filter { $0 != "." }
         guard let first = components.first else { throw ValidationError("\(option) '\(path)': cannot mount over /") }
         if ["proc", "dev", "sys"].contains(first) {
             throw ValidationError("\(option) '\(path)': inside /\(first), which the container mounts itself")

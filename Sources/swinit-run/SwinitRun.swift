@@ -201,8 +201,20 @@ struct SwinitRun: ParsableCommand {
 
 /// One-line messages to stderr with write(2): stdout belongs to the container.
 enum Diagnostics {
+    /// Writes `line` and a newline; control characters in it (an image's
+    /// strings can carry any) are shown as `\xNN`, so a message can neither
+    /// drive the terminal with escape sequences nor be cut short by a NUL.
     static func print(_ line: String) {
-        let text = line + "\n"
-        _ = text.withCString { write(2, $0, strlen($0)) }
+        var bytes: [UInt8] = []
+        for byte in line.utf8 {
+            if byte < 0x20 || byte == 0x7f {
+                let hex = Array("0123456789abcdef".utf8)
+                bytes += [UInt8(ascii: "\\"), UInt8(ascii: "x"), hex[Int(byte >> 4)], hex[Int(byte & 0xf)]]
+            } else {
+                bytes.append(byte)
+            }
+        }
+        bytes.append(UInt8(ascii: "\n"))
+        _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
     }
 }

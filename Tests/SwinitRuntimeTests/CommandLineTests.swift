@@ -19,6 +19,8 @@ struct CommandLineTests {
         (["--rootfs", base, "-v", "/tmp", "true"], 64, "HOST:CONTAINER"),
         (["--rootfs", base, "-v", "/tmp:/proc/x", "true"], 64, "inside /proc"),
         (["--rootfs", base, "--tmpfs", "/", "true"], 64, "cannot mount over /"),
+        (["--rootfs", base, "--tmpfs", "/.", "true"], 64, "cannot mount over /"),
+        (["--rootfs", base, "-v", "/tmp:/./proc/x", "true"], 64, "inside /proc"),
         (["--rootfs", base, "-w", "relative", "true"], 64, "absolute"),
         (["--rootfs", base, "--name", "../x", "true"], 64, "--name"),
         (["--rootfs", base, "--read-only", "--upper", "/tmp/u", "true"], 64, "exclude each other"),

@@ -104,6 +104,17 @@ struct ImageRunTests {
         #expect(FileManager.default.fileExists(atPath: upper + "/upper/root-write"))
     }
 
+    /// An image's strings reach error lines; their control characters are
+    /// shown as \xNN, so a hostile image cannot drive the caller's terminal
+    /// (set its title, clear it) or cut the line short with a NUL.
+    @Test func controlCharactersOfAnImageAreShownNotObeyed() throws {
+        let hostile = try image(["User": "evil\u{1b}]0;pwned\u{07}\u{1b}[2J\u{0}tail"])
+        let result = try hostile.run(["--image", "t:1", "--", "true"])
+        #expect(result.status == 125)
+        #expect(result.stderr == "swinit-run: image: user evil\\x1b]0;pwned\\x07\\x1b[2J\\x00tail: not found in the image's /etc/passwd\n",
+                "\(result.stderr)")
+    }
+
     @Test func anUnknownImageIsOneClearLine() throws {
         let fixture = try image([:])
         let result = try fixture.run(["--image", "nope:2", "--", "true"])
