@@ -11,9 +11,10 @@ public struct UserLookup {
 
     public init(layers: [String]) { self.layers = layers }
 
-    /// `USER[:GROUP]`, each a name or a number → (uid, gid).
+    /// `USER[:GROUP]`, each a name or a number → (uid, gid, and the user's
+    /// home directory when passwd has one).
     /// - Throws: `ImageError` naming the user or group not found.
-    public func resolve(_ spec: String) throws(ImageError) -> (uid: UInt32, gid: UInt32) {
+    public func resolve(_ spec: String) throws(ImageError) -> (uid: UInt32, gid: UInt32, home: String?) {
         let parts = spec.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
         let passwd = entries("etc/passwd")
         var uid: UInt32
@@ -43,7 +44,16 @@ public struct UserLookup {
             }
         }
         guard uid != UInt32.max, gid != UInt32.max else { throw ImageError("image", "user \(spec)", "invalid id") }
-        return (uid, gid)
+        return (uid, gid, Self.home(of: uid, in: passwd))
+    }
+
+    /// The home directory /etc/passwd gives `uid` (its first entry), as
+    /// runc sets HOME; nil when there is no entry or it is empty.
+    public func home(of uid: UInt32) -> String? { Self.home(of: uid, in: entries("etc/passwd")) }
+
+    private static func home(of uid: UInt32, in passwd: [[String]]) -> String? {
+        guard let line = passwd.first(where: { $0.count > 5 && UInt32($0[2]) == uid }), !line[5].isEmpty else { return nil }
+        return line[5]
     }
 
     /// The colon-separated fields of each line of `path` in the top-most

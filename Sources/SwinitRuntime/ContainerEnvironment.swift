@@ -5,12 +5,14 @@ public enum ContainerEnvironment {
     /// Docker's default PATH.
     public static let defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-    /// PATH, HOSTNAME and HOME defaults (and TERM=xterm with a `terminal`,
+    /// PATH, HOSTNAME and HOME defaults (HOME: `home`, the user's passwd
+    /// entry in the container, else /root for root and / for others, as
+    /// runc does; and TERM=xterm with a `terminal`,
     /// as `docker run -t`), then each `-e` entry in order: `K=V` sets K; a
     /// bare `K` copies K from `host` when it is set there (docker run).
     /// A later entry for the same key replaces an earlier one.
     public static func build(_ entries: [String], hostname: String, uid: UInt32, host: [String: String],
-                             terminal: Bool = false) -> [String]
+                             home: String? = nil, terminal: Bool = false) -> [String]
     {
         var keys: [String] = []
         var values: [String: String] = [:]
@@ -20,7 +22,7 @@ public enum ContainerEnvironment {
         }
         set("PATH", defaultPath)
         set("HOSTNAME", hostname)
-        set("HOME", uid == 0 ? "/root" : "/")
+        set("HOME", home ?? (uid == 0 ? "/root" : "/"))
         if terminal { set("TERM", "xterm") }
         for entry in entries {
             if let equals = entry.firstIndex(of: "=") {

@@ -10,7 +10,7 @@ struct ImageRun {
     var layers: [String]
     var process: ImageProcess
     /// `-u`, else the image's `User`, as ids; nil for root.
-    var identity: (uid: UInt32, gid: UInt32)?
+    var identity: (uid: UInt32, gid: UInt32, home: String?)?
 
     /// Runs `reference` with `options` and returns the exit status, holding
     /// the store's run lock (shared) for the container's life, so `image

@@ -2,6 +2,7 @@
 // Validated options → ContainerSpec, resolving host paths (missing ones are
 // runtime failures, exit 125, not usage errors).
 import Glibc
+import SwinitImage
 import SwinitRuntime
 
 enum SpecBuilder {
@@ -29,7 +30,7 @@ enum SpecBuilder {
         }
         spec.tmpfs = options.tmpfsPaths
         if let identity = image?.identity {
-            (spec.uid, spec.gid) = identity
+            (spec.uid, spec.gid) = (identity.uid, identity.gid)
         } else if let user = checked.user {
             (spec.uid, spec.gid) = user
         }
@@ -41,6 +42,7 @@ enum SpecBuilder {
         let imageEnvironment = image?.process.environment.filter { $0.contains("=") } ?? []
         spec.environment = ContainerEnvironment.build(imageEnvironment + options.environment, hostname: spec.hostname,
                                                       uid: spec.uid, host: hostEnvironment(options.environment),
+                                                      home: image?.identity?.home ?? UserLookup(layers: spec.layers).home(of: spec.uid),
                                                       terminal: options.tty)
         spec.stopSignal = image?.process.stopSignal
         // An image whose entrypoint is an init runs it as PID 1 itself, as docker run does.

@@ -57,6 +57,9 @@ struct ImageRunTests {
         #expect(try named.run(["--image", "t:1", "--", "id", "-g"]).stdout == "1001\n")
         #expect(try named.run(["--image", "t:1", "-u", "0", "--", "id", "-u"]).stdout == "0\n")
         #expect(try named.run(["--image", "t:1", "-u", "bob:staff", "--", "id", "-G"]).stdout == "50\n")
+        // HOME comes from the user's passwd entry, as runc sets it; / without one.
+        #expect(try named.run(["--image", "t:1", "--", "sh", "-c", "echo $HOME"]).stdout == "/home/bob\n")
+        #expect(try named.run(["--image", "t:1", "-u", "4242", "--", "sh", "-c", "echo $HOME"]).stdout == "/\n")
         let numeric = try image(["User": "1000"])
         #expect(try numeric.run(["--image", "t:1", "--", "id", "-g"]).stdout == "1001\n")
         let unknown = try image(["User": "nobody-here"])
