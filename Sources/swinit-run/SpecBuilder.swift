@@ -47,6 +47,10 @@ enum SpecBuilder {
         spec.stopSignal = image?.process.stopSignal
         // An image whose entrypoint is an init runs it as PID 1 itself, as docker run does.
         let imageBringsInit = image?.process.runsOwnInit == true && options.initPath == nil
+        if imageBringsInit && !options.initArguments.isEmpty {
+            Diagnostics.print("swinit-run: warning: --init-arg ignored: the image's entrypoint "
+                + "\(image?.process.command.first ?? "") is its own init (give --init to inject swinit)")
+        }
         if !options.noInit && !imageBringsInit {
             guard let initPath = options.initPath ?? InitLocator.defaultInit() else {
                 throw RuntimeError("find init", reason: "no swinit found; give --init PATH, set SWINIT_INIT, or use --no-init")

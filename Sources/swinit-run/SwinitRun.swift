@@ -105,7 +105,8 @@ struct SwinitRun: ParsableCommand {
     @Option(help: ArgumentHelp("The container's hostname (default: its name).", valueName: "NAME"))
     var hostname: String?
 
-    @Option(name: [.customShort("u"), .customLong("user")], help: ArgumentHelp("Numeric user and group to run as.", valueName: "UID[:GID]"))
+    @Option(name: [.customShort("u"), .customLong("user")], help: ArgumentHelp("User and group to run as: numbers (names too with --image, from its /etc/passwd).",
+                                 valueName: "UID[:GID]"))
     var user: String?
 
     @Option(help: ArgumentHelp("none: own network namespace with lo up; host: the host's.", valueName: "none|host"))

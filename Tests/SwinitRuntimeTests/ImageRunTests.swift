@@ -90,6 +90,11 @@ struct ImageRunTests {
         #expect(own.stdout == "/swinit\0--\0cat\0/proc/1/cmdline\0", "\(own.stdout.debugDescription) \(own.stderr)")
         let mounted = try fixture.run(["--image", "own:1", "--", "sh", "-c", "test -e /sbin/swinit && echo injected || echo none"])
         #expect(mounted.stdout == "none\n")
+        // --init-arg has no init to go to: said once, and the run goes on.
+        let ignored = try fixture.run(["--image", "own:1", "--init-arg", "-v", "--", "true"])
+        #expect(ignored.status == 0)
+        #expect(ignored.stderr.hasPrefix("swinit-run: warning: --init-arg ignored: the image's entrypoint /swinit is its own init"),
+                "\(ignored.stderr)")
         // Without an init entrypoint, swinit-run's init is PID 1 as before.
         let plain = try fixture.run(["--image", "own:1", "--entrypoint", "cat", "--", "/proc/1/cmdline"])
         #expect(plain.stdout.hasPrefix("/sbin/swinit\0"), "\(plain.stdout.debugDescription)")
