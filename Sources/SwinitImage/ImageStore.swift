@@ -24,7 +24,7 @@ public struct ImageStore: Sendable {
     /// Opens the store at `root`, creating it (mode 0700) and its
     /// subdirectories when `create` is set.
     /// - Throws: `ImageError` when it is missing (without `create`), cannot be
-    ///   made, or belongs to another user; a store open to others is made 0700.
+    ///   made, belongs to another user or is open to others.
     public init(root: String, create: Bool) throws(ImageError) {
         self.root = root.count > 1 && root.hasSuffix("/") ? String(root.dropLast()) : root
         if create {
@@ -41,14 +41,15 @@ public struct ImageStore: Sendable {
         guard stat(self.root, &info) == 0 else {
             throw ImageError("image", self.root, "no image store here (load an image first)")
         }
-        // Its layers become containers' roots, setuid files and all: a store
-        // another user owns (who could swap a layer) is refused, and one open
-        // to others is closed (0700, as Docker keeps /var/lib/docker).
+        // Its layers become containers' roots, setuid files and device nodes
+        // and all: a store another user owns (who could swap a layer) or can
+        // enter is refused (Docker keeps /var/lib/docker at 0710).
         guard info.st_uid == geteuid() else {
             throw ImageError("image", self.root, "belongs to uid \(info.st_uid), not to this user: refusing a store another user can change")
         }
-        if info.st_mode & 0o077 != 0 && chmod(self.root, 0o700) != 0 {
-            throw ImageError.syscall("image", self.root, "chmod 0700")
+        guard info.st_mode & 0o077 == 0 else {
+            throw ImageError("image", self.root, "mode \(String(info.st_mode & 0o777, radix: 8)) lets other users in "
+                + "(its layers hold setuid files and device nodes): chmod 0700 it, or use another store")
         }
     }
 

@@ -103,7 +103,14 @@ struct CgroupTests {
 
     @Test func aCgroupLeftByKillNineIsRemovedByTheNextRun() throws {
         let name = "cgroup-kill9-\(getpid())"
-        let container = try Container(rootfs + ["--name", name, "--memory", "64m", "--", "sh", "-c", "echo ready; sleep 30"])
+        // A state root of its own: a run of another test, with the default
+        // root, would otherwise be the "next run" that sweeps this cgroup
+        // (between the kill and the check below) — it leaves a cgroup
+        // without a state directory in its root alone for a minute.
+        let stateRoot = Harness.shared.temporaryDirectory("kill9-state")
+        let environment = ProcessInfo.processInfo.environment.merging(["SWINIT_RUN_STATE": stateRoot]) { $1 }
+        let container = try Container(rootfs + ["--name", name, "--memory", "64m", "--", "sh", "-c", "echo ready; sleep 30"],
+                                      environment: environment)
         #expect(container.waitForOutput("ready"))
         let inside = descendants(of: container.pid)
         kill(container.pid, SIGKILL)
@@ -113,7 +120,7 @@ struct CgroupTests {
         let paths = containerCgroups(name).filter { $0.key == "memory" || $0.key == "unified" }
         #expect(!paths.isEmpty)
         for (kind, path) in paths { #expect(FileManager.default.fileExists(atPath: path), "\(kind): kill -9 left nothing to clean?") }
-        let next = try run(rootfs + ["--", "true"])
+        let next = try Container(rootfs + ["--", "true"], environment: environment).finish()
         #expect(next.status == 0, "\(next.stderr)")
         for (kind, path) in paths { #expect(!FileManager.default.fileExists(atPath: path), "\(kind) \(path) still there") }
     }

@@ -28,11 +28,11 @@ struct ImageLoadTests {
 
     /// A store's layers become containers' roots: one another user owns
     /// (who could swap a layer under root's next run) is refused, with
-    /// nothing written to it; one open to others is closed to 0700.
-    @Test func aStoreOfAnotherUserIsRefusedAndAnOpenOneClosed() throws {
+    /// nothing written to it.
+    @Test func aStoreOfAnotherUserIsRefused() throws {
         let fixture = ImageFixture()
         let image = try fixture.make("bb", reference: "bb:1", layers: [ImageFixture.busybox])
-        mkdir(fixture.store, 0o755)
+        mkdir(fixture.store, 0o700)
         chown(fixture.store, 65534, 65534)
         let refused = try fixture.image(["load", image])
         #expect(refused.status == 125)
@@ -40,8 +40,6 @@ struct ImageLoadTests {
         #expect(fixture.layers.isEmpty && fixture.records.isEmpty)
         chown(fixture.store, 0, 0)
         #expect(try fixture.image(["load", image]).status == 0)
-        var info = stat()
-        #expect(stat(fixture.store, &info) == 0 && info.st_mode & 0o777 == 0o700)
     }
 
     @Test func aBareTagIsNamedAfterTheFile() throws {
