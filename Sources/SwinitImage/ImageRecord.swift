@@ -57,11 +57,14 @@ public enum ImageName {
         } && tag.first != "." && tag.first != "-"
         let parts = repository.split(separator: "/", omittingEmptySubsequences: false)
         let repositoryOK = !repository.isEmpty && repository.utf8.count <= 255 && parts.enumerated().allSatisfy { index, part in
-            !part.isEmpty && part.utf8.allSatisfy { byte in
-                (isAlphanumeric(byte) && !(0x41...0x5a).contains(byte)) || byte == UInt8(ascii: "_")
-                    || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "-")
-                    || (index == 0 && parts.count > 1 && byte == UInt8(ascii: ":"))
-            }
+            // A component starts and ends with a letter or digit (Docker's
+            // grammar), so `.` and `..` are never one.
+            !part.isEmpty && isAlphanumeric(part.utf8.first!) && isAlphanumeric(part.utf8.last!)
+                && part.utf8.allSatisfy { byte in
+                    (isAlphanumeric(byte) && !(0x41...0x5a).contains(byte)) || byte == UInt8(ascii: "_")
+                        || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "-")
+                        || (index == 0 && parts.count > 1 && byte == UInt8(ascii: ":"))
+                }
         }
         return tagOK && repositoryOK
     }

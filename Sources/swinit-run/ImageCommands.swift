@@ -146,11 +146,13 @@ extension ImageCommand {
         @Option(name: .customLong("tag"), help: ArgumentHelp("A name for the image (repeatable).", valueName: "NAME[:TAG]"))
         var names: [String] = []
 
-        @Option(help: ArgumentHelp("Entrypoint, as a JSON array.", valueName: "JSON"))
-        var entrypoint: String?
+        @Option(help: ArgumentHelp("Entrypoint, as a JSON array.", valueName: "JSON"),
+                transform: Self.stringArray)
+        var entrypoint: [String]?
 
-        @Option(help: ArgumentHelp("Cmd, as a JSON array.", valueName: "JSON"))
-        var cmd: String?
+        @Option(help: ArgumentHelp("Cmd, as a JSON array.", valueName: "JSON"),
+                transform: Self.stringArray)
+        var cmd: [String]?
 
         @Option(name: [.customShort("e"), .customLong("env")], help: ArgumentHelp("Env entry (repeatable).", valueName: "K=V"))
         var environment: [String] = []
@@ -171,25 +173,28 @@ extension ImageCommand {
         var layers: [String]
 
         func validate() throws {
-            for (option, text) in [("--entrypoint", entrypoint), ("--cmd", cmd)] {
-                if let text, Self.stringArray(text) == nil {
-                    throw ValidationError("\(option) '\(text)': expected a JSON array of strings")
-                }
-            }
             if let stopSignal, ImageProcess.signalNumber(stopSignal) == nil {
                 throw ValidationError("--stop-signal '\(stopSignal)': unknown signal")
             }
+            for name in names where !ImageName.isValid(name) {
+                throw ValidationError("--tag '\(name)': not a valid NAME[:TAG]")
+            }
         }
 
-        static func stringArray(_ text: String) -> [String]? {
-            try? JSONDecoder().decode([String].self, from: Data(text.utf8))
+        /// A JSON array of strings, as Dockerfiles write ENTRYPOINT and CMD
+        /// (the parser names the option and the value in its error).
+        static func stringArray(_ text: String) throws -> [String] {
+            guard let array = try? JSONDecoder().decode([String].self, from: Data(text.utf8)) else {
+                throw ValidationError("expected a JSON array of strings")
+            }
+            return array
         }
 
         func run() throws {
             try reportingErrors { () throws(ImageError) in
                 let process = ProcessDefaults(
-                    User: user, Env: environment.isEmpty ? nil : environment, Entrypoint: entrypoint.flatMap(Self.stringArray),
-                    Cmd: cmd.flatMap(Self.stringArray), WorkingDir: workdir,
+                    User: user, Env: environment.isEmpty ? nil : environment, Entrypoint: entrypoint,
+                    Cmd: cmd, WorkingDir: workdir,
                     ExposedPorts: expose.isEmpty ? nil : Dictionary(uniqueKeysWithValues: expose.map {
                         ($0.contains("/") ? $0 : $0 + "/tcp", ProcessDefaults.Empty())
                     }),

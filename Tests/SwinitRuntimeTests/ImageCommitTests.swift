@@ -64,9 +64,14 @@ struct ImageCommitTests {
     @Test func commitRefusesABadNameOrConfigWithoutTouchingTheStore() throws {
         let fixture = ImageFixture()
         let badName = try fixture.image(["commit", "--tag", "Bad Name", Harness.shared.base])
-        #expect(badName.status == 125 && badName.stderr == "swinit-run: image commit: name 'Bad Name': not a valid NAME[:TAG]\n")
+        #expect(badName.status == 64 && badName.stderr == "swinit-run: --tag 'Bad Name': not a valid NAME[:TAG]\n",
+                "\(badName.stderr)")
+        // Path components must start and end with a letter or digit: no `..`.
+        let dotted = try fixture.image(["commit", "--tag", "../../etc:1", Harness.shared.base])
+        #expect(dotted.status == 64, "\(dotted.stderr)")
         let badCmd = try fixture.image(["commit", "--tag", "x:1", "--cmd", "sh -c true", Harness.shared.base])
-        #expect(badCmd.status == 64 && badCmd.stderr.hasPrefix("swinit-run: --cmd 'sh -c true': expected a JSON array"))
+        #expect(badCmd.status == 64 && badCmd.stderr.hasPrefix("swinit-run: the value 'sh -c true' is invalid for '--cmd <JSON>'")
+                && badCmd.stderr.hasSuffix(": expected a JSON array of strings\n"), "\(badCmd.stderr)")
         #expect(fixture.layers.isEmpty)
     }
 }
