@@ -143,7 +143,8 @@ public struct ImageStore: Sendable {
             if matches.count == 1, let id = Digest(hex: String(matches[0].dropLast(5))) { return try record(id) }
             if matches.count > 1 { throw ImageError("image", reference, "more than one image has this id prefix") }
         }
-        throw ImageError("image", reference, "no such image in \(root) (see swinit-run image ls)")
+        // Name the tag looked for: `bb` means `bb:latest`, which may be what is missing.
+        throw ImageError("image", ImageName.normalize(reference), "no such image in \(root) (see swinit-run image ls)")
     }
 
     // MARK: removal

@@ -128,5 +128,8 @@ struct ImageRunTests {
         let result = try fixture.run(["--image", "nope:2", "--", "true"])
         #expect(result.status == 125)
         #expect(result.stderr.hasPrefix("swinit-run: image: nope:2: no such image in "), "\(result.stderr)")
+        // A bare name is looked up as NAME:latest, and the message says so.
+        let bare = try fixture.run(["--image", "nope", "--", "true"])
+        #expect(bare.stderr.hasPrefix("swinit-run: image: nope:latest: no such image in "), "\(bare.stderr)")
     }
 }
