@@ -132,7 +132,7 @@ public enum Launcher {
     /// single-threaded (`Stage2Fork`), else as a re-exec of itself.
     static func spawnStage2(_ spec: ContainerSpec, _ descriptors: Stage2Descriptors, cgroup: String? = nil,
                             bornInCgroup: inout Bool) throws(RuntimeError) -> pid_t {
-        if Stage2Fork.isSingleThreaded {
+        if Stage2Fork.isUsable {
             return try Stage2Fork.start(spec, descriptors, cgroup: cgroup, bornInCgroup: &bornInCgroup)
         }
         let arguments = ["swinit-run", ContainerSpec.stage2Marker] + spec.stage2Arguments

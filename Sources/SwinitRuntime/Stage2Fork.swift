@@ -9,9 +9,13 @@ import CSwinit
 import Glibc
 
 enum Stage2Fork {
-    /// Whether this process has exactly one thread: /proc/self/task holds
-    /// one entry per thread besides `.` and `..` (its link count, proc(5)).
-    static var isSingleThreaded: Bool {
+    /// Whether stage 2 may be forked: this process has exactly one thread
+    /// (/proc/self/task holds one entry per thread besides `.` and `..`: its
+    /// link count, proc(5)), and `SWINIT_RUN_REEXEC=1` does not ask for the
+    /// re-exec path (the one a host with threads takes; tests and the
+    /// benchmark use it to run and time that path too).
+    static var isUsable: Bool {
+        if let value = getenv("SWINIT_RUN_REEXEC"), String(cString: value) == "1" { return false }
         var status = stat()
         return stat("/proc/self/task", &status) == 0 && status.st_nlink == 3
     }

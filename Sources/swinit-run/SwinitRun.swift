@@ -60,6 +60,8 @@ struct SwinitRun: ParsableCommand {
                                 swinit-run, /usr/local/bin/swinit, PATH)
               SWINIT_RUN_STATE  state directory root (default /run/swinit-run)
               SWINIT_STORE      image store (default /var/lib/swinit)
+              SWINIT_RUN_REEXEC 1: start stage 2 by re-executing swinit-run, as a host
+                                with threads does, instead of forking it (tests, timing)
             """,
         version: SwinitRun.version)
 

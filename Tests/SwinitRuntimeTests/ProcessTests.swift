@@ -65,6 +65,28 @@ struct ProcessTests {
         #expect(Date().timeIntervalSince(started) < 3)
     }
 
+    /// Stage 2 starts as a fork of the single-threaded host; a host with
+    /// threads re-executes itself instead (SWINIT_RUN_REEXEC=1 asks for
+    /// that path). Both build the same container: descriptors, signal state,
+    /// capabilities, no_new_privs, cgroup namespace, status.
+    @Test func stage2ByForkOrByReexecBuildsTheSameContainer() throws {
+        let command = rootfs + ["--memory", "64m", "--", "sh", "-c", """
+            ls /proc/self/fd | tr '\\n' ' '; echo
+            grep -E '^(SigBlk|SigIgn|CapInh|CapBnd|CapEff|NoNewPrivs|Seccomp)' /proc/self/status
+            cat /proc/self/cgroup | grep -v ':/$' ; exit 3
+            """]
+        var outputs: [String] = []
+        for reexec in ["0", "1"] {
+            let environment = ProcessInfo.processInfo.environment.merging(["SWINIT_RUN_REEXEC": reexec]) { $1 }
+            let result = try Container(command, environment: environment).finish()
+            #expect(result.status == 3, "SWINIT_RUN_REEXEC=\(reexec): \(result.stderr)")
+            outputs.append(result.stdout)
+        }
+        #expect(outputs[0] == outputs[1], "fork:\n\(outputs[0])\nre-exec:\n\(outputs[1])")
+        #expect(outputs[0].hasPrefix("0 1 2 3 \n"), "\(outputs[0])")  // 3: ls's own directory
+        #expect(outputs[0].contains("SigIgn:\t0000000000000000\n") && outputs[0].contains("NoNewPrivs:\t1\n"))
+    }
+
     /// No Foundation, Dispatch or runtime threads on the host side: a
     /// multi-threaded parent would make PR_SET_PDEATHSIG fire on a thread's exit.
     @Test func hostSideIsSingleThreaded() throws {
