@@ -76,7 +76,10 @@ def runs(events, runtime):
                 marks.setdefault("pidns", time)
         elif event == "syscalls:sys_enter_mount":
             marks.setdefault("mount", time)
-        elif event == "sched:sched_process_exec" and pid != marks["host"]:
+        elif event == "sched:sched_process_exec" and pid != marks["host"] \
+                and os.path.basename(field(rest, "filename") or "") not in (runtime, "exe"):
+            # The container's first program; a stage 2 that re-executes the
+            # runtime (/proc/self/exe) is still setting up.
             marks.setdefault("exec", time)
         elif event == "sched:sched_process_exit":
             if pid == marks["pid1"]:
