@@ -15,7 +15,15 @@ enum SeccompProfileFile {
         // open(2) first, for the errno of a missing or unreadable file.
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         if fd < 0 { throw RuntimeError.syscall("seccomp profile", path) }
+        var info = stat()
+        let size = fstat(fd, &info) == 0 ? Int(info.st_size) : 0
         close(fd)
+        // Docker's own profile is 20 KB; libseccomp needs minutes for a
+        // profile of many megabytes, so a bound keeps a bad file one clear line.
+        guard size <= Self.maximumSize else {
+            throw RuntimeError("seccomp profile", path: path,
+                               reason: "\(size) bytes: larger than \(Self.maximumSize >> 20) MiB, not a seccomp profile")
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw RuntimeError("seccomp profile", path: path, reason: "cannot be read")
         }
@@ -30,6 +38,9 @@ enum SeccompProfileFile {
             throw RuntimeError("seccomp profile", path: path, reason: "not JSON")
         }
     }
+
+    /// The largest profile file read (bytes).
+    static let maximumSize = 1 << 20
 
     struct ProfileError: Error { var message: String }
 
