@@ -227,6 +227,10 @@ public enum Launcher {
                     console.resize()  // the kernel signals the container's foreground job
                 } else {
                     pending.add(signo == SIGTERM ? stopSignal ?? SIGTERM : signo)
+                    // A hangup must also reach a stopped job (Ctrl-Z, then the
+                    // terminal closed): follow it with SIGCONT, as the kernel
+                    // does for an orphaned stopped process group.
+                    if signo == SIGHUP { pending.add(SIGCONT) }
                 }
             }
             // The pipe closes empty when PID 1 was exec'd; before that, hold everything.

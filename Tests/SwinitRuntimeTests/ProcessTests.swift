@@ -97,6 +97,20 @@ struct ProcessTests {
         #expect(container.finish().status == 0)
     }
 
+    /// The caller's terminal closing (SIGHUP to swinit-run) ends a job that
+    /// Ctrl-Z had stopped: SIGCONT follows the SIGHUP, as the kernel sends
+    /// both to an orphaned stopped process group. Without it the container
+    /// waited, stopped, until someone sent SIGCONT.
+    @Test func aHangupEndsAStoppedJob() throws {
+        let container = try Container(rootfs + ["--", "sh", "-c", "echo ready; kill -STOP $$; echo continued"])
+        #expect(container.waitForOutput("ready"))
+        usleep(200_000)
+        kill(container.pid, SIGHUP)
+        let result = container.finish(timeout: 5)
+        #expect(!result.timedOut, "the stopped job never saw the hangup")
+        #expect(result.status == 128 + SIGHUP, "\(result.stdout) \(result.stderr)")
+    }
+
     @Test func harmlessSignalsNeverKillTheContainer() throws {
         let container = try Container(rootfs + ["--", "sh", "-c", "echo ready; sleep 1; echo alive"])
         #expect(container.waitForOutput("ready"))
