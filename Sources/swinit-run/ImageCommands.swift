@@ -73,7 +73,8 @@ struct ImageCommand: ParsableCommand {
                 for record in try store.records() {
                     let named = names.filter { $0.value == record.id }.keys.sorted()
                     for name in named.isEmpty ? ["<none>"] : named {
-                        standardOutput(Self.row(name, record.id.short, Self.size(record.size), record.created ?? "-"))
+                        standardOutput(Self.row(name, record.id.short, Self.size(record.size),
+                                                Self.seconds(record.created ?? "-")))
                     }
                 }
             }
@@ -82,6 +83,14 @@ struct ImageCommand: ParsableCommand {
         static func row(_ name: String, _ id: String, _ size: String, _ created: String) -> String {
             func pad(_ text: String, _ width: Int) -> String { text + String(repeating: " ", count: max(1, width - text.count)) }
             return pad(name, 40) + pad(id, 14) + pad(size, 10) + created
+        }
+
+        /// An RFC 3339 time to the second: `…:29.123456789Z` → `…:29Z`, so
+        /// the column has one width whichever tool wrote the config.
+        static func seconds(_ time: String) -> String {
+            guard let dot = time.firstIndex(of: "."), let end = time[dot...].firstIndex(where: { !$0.isNumber && $0 != "." })
+            else { return time }
+            return String(time[..<dot] + time[end...])
         }
 
         /// Bytes in Docker's units: kB, MB, GB (powers of 1000).
