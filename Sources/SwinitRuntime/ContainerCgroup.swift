@@ -160,8 +160,13 @@ public struct ContainerCgroup {
     /// of that name in `stateRoot` exists but nobody holds its lock, or it is
     /// missing and the cgroup is older than a minute (a run with another
     /// state root, or one that crashed). A cgroup with processes stays
-    /// (rmdir fails with EBUSY).
-    static func removeStale(stateRoot: String, layout: CgroupLayout) {
+    /// (rmdir fails with EBUSY: a killed container still being torn down).
+    /// - Returns: the names whose owner is gone but whose cgroup stays: their
+    ///   state directories must stay too (`StateDirectory(name:keeping:)`),
+    ///   so a later run still sees the owner gone and retries.
+    @discardableResult
+    static func removeStale(stateRoot: String, layout: CgroupLayout) -> Set<String> {
+        var remaining = Set<String>()
         // Every hierarchy a container may have used, whatever its limits were.
         for parent in parents(layout, limits: ResourceLimits(memoryBytes: 1, pids: 1, nanoCPUs: 1)) {
             guard let directory = opendir(parent.path) else { continue }
@@ -173,9 +178,13 @@ public struct ContainerCgroup {
                 }
                 if name == "." || name == ".." { continue }
                 let path = parent.path + "/" + name
-                if ownerIsGone(lock: stateRoot + "/" + name + "/lock", cgroup: path) { rmdir(path) }
+                if ownerIsGone(lock: stateRoot + "/" + name + "/lock", cgroup: path) && rmdir(path) != 0
+                    && errno != ENOENT {
+                    remaining.insert(name)
+                }
             }
         }
+        return remaining
     }
 
     static func ownerIsGone(lock path: String, cgroup: String) -> Bool {

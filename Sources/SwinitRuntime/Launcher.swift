@@ -16,8 +16,8 @@ public enum Launcher {
         let signals = try SignalRelay()
         // Read once: /proc/self/mountinfo and /proc/self/cgroup, parsed.
         let cgroupLayout = CgroupLayout.current()
-        ContainerCgroup.removeStale(stateRoot: StateDirectory.root, layout: cgroupLayout)
-        let state = try StateDirectory(name: name)
+        let busy = ContainerCgroup.removeStale(stateRoot: StateDirectory.root, layout: cgroupLayout)
+        let state = try StateDirectory(name: name, keeping: busy)
         let upperLock: UpperLock?
         do throws(RuntimeError) {
             upperLock = try spec.upper.map { (path) throws(RuntimeError) in try UpperLock(path) }

@@ -19,14 +19,16 @@ public struct StateDirectory {
     public let path: String
     private let lockDescriptor: Int32
 
-    /// Creates and locks `root/name` after removing stale directories.
+    /// Creates and locks `root/name` after removing stale directories, but
+    /// those named in `keeping` (their container's cgroup is still there:
+    /// the next run must still find the owner gone and remove it).
     /// - Throws: `RuntimeError` when `name` is held by a running container or
     ///   the directory cannot be made.
-    public init(name: String) throws(RuntimeError) {
+    public init(name: String, keeping: Set<String> = []) throws(RuntimeError) {
         let root = Self.root
         try Self.makeDirectories(root)
         try Self.restrict(root)
-        Self.removeStale(in: root)
+        Self.removeStale(in: root, keeping: keeping)
         let path = root + "/" + name
         self.path = path
         if mkdir(path, 0o700) != 0 {
@@ -75,12 +77,12 @@ public struct StateDirectory {
     }
 
     /// Removes every directory in `root` whose owner is gone.
-    static func removeStale(in root: String) {
+    static func removeStale(in root: String, keeping: Set<String> = []) {
         guard let directory = opendir(root) else { return }
         defer { closedir(directory) }
         while let entry = readdir(directory) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
-            if name == "." || name == ".." { continue }
+            if name == "." || name == ".." || keeping.contains(name) { continue }
             _ = removeIfStale(root + "/" + name)
         }
     }

@@ -125,6 +125,40 @@ struct CgroupTests {
         for (kind, path) in paths { #expect(!FileManager.default.fileExists(atPath: path), "\(kind) \(path) still there") }
     }
 
+    /// A run that starts while a killed container is still being torn down
+    /// cannot remove its cgroup yet (EBUSY); it then keeps that container's
+    /// state directory too, so a later run still sees the owner gone and
+    /// removes both. (It used to remove the state directory alone, and the
+    /// empty cgroup stayed.) A process of the test's own, moved into the
+    /// killed container's cgroup, stands for the one still dying.
+    @Test func aCgroupStillBusyAfterKillNineIsRemovedByALaterRun() throws {
+        let stateRoot = Harness.shared.temporaryDirectory("busy-state")
+        let environment = ProcessInfo.processInfo.environment.merging(["SWINIT_RUN_STATE": stateRoot]) { $1 }
+        let name = "cgroup-busy-\(getpid())"
+        let container = try Container(rootfs + ["--name", name, "--", "sh", "-c", "echo ready; sleep 30"],
+                                      environment: environment)
+        #expect(container.waitForOutput("ready"))
+        kill(container.pid, SIGKILL)
+        _ = container.finish()
+        // The hierarchies this container had a cgroup in (without limits, not all of them).
+        let paths = containerCgroups(name).filter { FileManager.default.fileExists(atPath: $0.value) }
+        try #require(!paths.isEmpty)
+        let straggler = Process()
+        straggler.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        straggler.arguments = ["30"]
+        try straggler.run()
+        defer { if straggler.isRunning { kill(straggler.processIdentifier, SIGKILL); straggler.waitUntilExit() } }
+        for (_, path) in paths { try String(straggler.processIdentifier).write(toFile: path + "/cgroup.procs", atomically: false, encoding: .utf8) }
+
+        #expect(try Container(rootfs + ["--", "true"], environment: environment).finish().status == 0)
+        #expect(FileManager.default.fileExists(atPath: stateRoot + "/" + name), "state directory removed while its cgroup is busy")
+        kill(straggler.processIdentifier, SIGKILL)
+        straggler.waitUntilExit()
+        #expect(try Container(rootfs + ["--", "true"], environment: environment).finish().status == 0)
+        for (kind, path) in paths { #expect(!FileManager.default.fileExists(atPath: path), "\(kind) \(path) still there") }
+        #expect(!FileManager.default.fileExists(atPath: stateRoot + "/" + name))
+    }
+
     /// The pure cgroup v2 code path, as far as this host allows: in a private
     /// mount namespace with cgroup2 mounted over /sys/fs/cgroup (the v1
     /// trees hidden), swinit-run makes /sys/fs/cgroup/swinit/NAME, moves the
