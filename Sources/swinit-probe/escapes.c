@@ -17,6 +17,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -184,6 +185,34 @@ static int allocate(int mib) {
     return 0;
 }
 
+/// Connects to the unix socket at `path`, sends our stdout and stderr over
+/// it (SCM_RIGHTS) and exits without waiting: while the peer leaves the
+/// message unread, the descriptors stay open in flight after this process
+/// and its whole container are gone. A runtime that copies the container's
+/// output until end of file would wait for the peer.
+static int send_stdio(const char *path) {
+    int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_un address = {.sun_family = AF_UNIX};
+    strncpy(address.sun_path, path, sizeof address.sun_path - 1);
+    if (sock < 0 || connect(sock, (struct sockaddr *)&address, sizeof address) < 0) {
+        outcome("connect", -1);
+        return 1;
+    }
+    int fds[2] = {1, 2};
+    char byte = 'x', control[CMSG_SPACE(sizeof fds)];
+    memset(control, 0, sizeof control);
+    struct iovec data = {.iov_base = &byte, .iov_len = 1};
+    struct msghdr message = {.msg_iov = &data, .msg_iovlen = 1, .msg_control = control,
+                             .msg_controllen = sizeof control};
+    struct cmsghdr *header = CMSG_FIRSTHDR(&message);
+    header->cmsg_level = SOL_SOCKET;
+    header->cmsg_type = SCM_RIGHTS;
+    header->cmsg_len = CMSG_LEN(sizeof fds);
+    memcpy(CMSG_DATA(header), fds, sizeof fds);
+    outcome("send stdout and stderr", sendmsg(sock, &message, 0));
+    return 0;
+}
+
 int probe_escape(int argc, char **argv) {
     const char *command = argv[1];
     if (strcmp(command, "unshare-user-mount") == 0) return unshare_user_mount();
@@ -197,5 +226,6 @@ int probe_escape(int argc, char **argv) {
     if (strcmp(command, "sockets") == 0) return sockets();
     if (strcmp(command, "fork-bomb") == 0 && argc == 3) return fork_bomb(atoi(argv[2]));
     if (strcmp(command, "allocate") == 0 && argc == 3) return allocate(atoi(argv[2]));
+    if (strcmp(command, "send-stdio") == 0 && argc == 3) return send_stdio(argv[2]);
     return -1;
 }

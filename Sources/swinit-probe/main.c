@@ -434,7 +434,8 @@ static int usage(void) {
             "                    | kill-self SIG | abort | exit N | sleep MS | pty [-s ROWS COLS] PROGRAM...\n"
             "                    | tiocsti TEXT | keyctl-read ID...\n"
             "                    | unshare-user-mount | clone-user | clone3 | io-uring | userfaultfd\n"
-            "                    | perf-event | add-key | personality | sockets | fork-bomb N | allocate MIB\n");
+            "                    | perf-event | add-key | personality | sockets | fork-bomb N | allocate MIB\n"
+            "                    | send-stdio SOCKET\n");
     return 64;
 }
 

@@ -68,6 +68,32 @@ final class TerminalRun {
     }
 }
 
+/// A listening unix stream socket that never accepts: connections queue on
+/// it, and descriptors sent over them stay in flight until it is closed.
+final class UnixListener {
+    private var fd: Int32
+
+    init(path: String) throws {
+        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { bytes in
+            for (index, byte) in path.utf8.prefix(bytes.count - 1).enumerated() { bytes[index] = byte }
+        }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard fd >= 0, bound == 0, listen(fd, 8) == 0 else {
+            throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
+        }
+    }
+
+    func close() {
+        if fd >= 0 { Glibc.close(fd) }
+        fd = -1
+    }
+}
+
 /// The local-mode flags of the terminal open at `fd` (tcgetattr(3)); nil if it is none.
 func localModes(_ fd: Int32) -> tcflag_t? {
     var settings = termios()
@@ -112,6 +138,34 @@ struct SessionTests {
         #expect(output.contains("no-read\nstty-refused\nto-stderr\n"), "\(output)")
         #expect(!output.contains("stole:"), "\(output)")
         #expect(output.hasSuffix(TerminalRun.restored), "\(output)")
+    }
+
+    /// stdout and stderr on one terminal share one pipe, so what the
+    /// container wrote reaches the screen in the order it wrote it.
+    @Test func stdoutAndStderrOnOneTerminalKeepTheirOrder() throws {
+        let terminal = try TerminalRun(rootfs + probeVolume + ["--", "sh", "-c",
+            "for i in 1 2 3 4 5; do echo out$i; echo err$i >&2; done"])
+        #expect(terminal.finish() == 0, "\(terminal.output)")
+        let interleaved = (1...5).map { "out\($0)\nerr\($0)\n" }.joined()
+        #expect(terminal.output.contains(interleaved), "\(terminal.output)")
+    }
+
+    /// A container can keep a copy of its stdout open after its death: sent
+    /// over a unix socket and never received, it stays in flight. swinit-run
+    /// copies what the pipe holds when PID 1 is reaped and returns; it used
+    /// to wait for an end of file the socket's peer (here the test, which
+    /// never reads) could hold back for as long as it liked.
+    @Test func stdoutLeftInFlightDoesNotHoldTheRun() throws {
+        let directory = Harness.shared.temporaryDirectory("sock")
+        let listener = try UnixListener(path: directory + "/s")
+        defer { listener.close() }
+        let started = Date()
+        let terminal = try TerminalRun(rootfs + probeVolume + ["-v", directory + ":/s", "--", "sh", "-c",
+            "echo before; \(probe) send-stdio /s/s; echo after"])
+        #expect(terminal.finish(timeout: 10) == 0, "\(terminal.output)")
+        #expect(Date().timeIntervalSince(started) < 10)
+        #expect(terminal.output.contains("before\nsend stdout and stderr: ok\nafter\n"), "\(terminal.output)")
+        #expect(terminal.output.hasSuffix(TerminalRun.restored), "\(terminal.output)")
     }
 
     /// -i without -t from a terminal: the container reads a pipe that

@@ -162,6 +162,10 @@ static inline int swinit_run_open_pty(const char *_Nonnull ptmx, int *_Nonnull m
     return 0;
 }
 
+/// The number of bytes a pipe or socket holds unread (FIONREAD, pipe(7)),
+/// into `count`; 0 on success, -1 with errno.
+static inline int swinit_run_bytes_readable(int fd, int *_Nonnull count) { return ioctl(fd, FIONREAD, count); }
+
 /// Makes `fd` the controlling terminal of the calling session leader (TIOCSCTTY, tty_ioctl(4)).
 static inline int swinit_run_set_controlling_terminal(int fd) { return ioctl(fd, TIOCSCTTY, 0); }
 
