@@ -6,12 +6,13 @@ import Glibc
 
 enum Reexec {
     /// posix_spawn(3)s `/proc/self/exe` with `arguments`, an empty
-    /// environment, an empty signal mask and every disposition SIG_DFL
-    /// (signals 32 and 33 excepted: glibc leaves them ignored; stage 2 resets
-    /// them with the raw call). `fileActions` adds the child's dup2s and opens.
+    /// environment, a signal mask of just `blocked` and every disposition
+    /// SIG_DFL (signals 32 and 33 excepted: glibc leaves them ignored; stage 2
+    /// resets them with the raw call). `fileActions` adds the child's dup2s
+    /// and opens.
     /// - Returns: the child's pid, or posix_spawn's error number.
-    static func spawn(_ arguments: [String], fileActions: (inout posix_spawn_file_actions_t) -> Void)
-        -> Result<pid_t, RuntimeError>
+    static func spawn(_ arguments: [String], blocked: [Int32] = [],
+                      fileActions: (inout posix_spawn_file_actions_t) -> Void) -> Result<pid_t, RuntimeError>
     {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -20,10 +21,11 @@ enum Reexec {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t(), all = sigset_t()
-        sigemptyset(&empty)
+        var mask = sigset_t(), all = sigset_t()
+        sigemptyset(&mask)
+        for signo in blocked { sigaddset(&mask, signo) }
         sigfillset(&all)
-        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setsigmask(&attributes, &mask)
         posix_spawnattr_setsigdefault(&attributes, &all)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         let argv = arguments.map { strdup($0) } + [nil]

@@ -21,7 +21,10 @@ public enum TerminalGuard {
         var ends: [Int32] = [-1, -1]
         guard swinit_run_pipe2(&ends, O_CLOEXEC) == 0 else { return nil }
         defer { close(ends[0]) }
-        let spawned = Reexec.spawn(["swinit-run", marker]) { actions in
+        // Born with SIGHUP blocked: swinit-run may die before the guard's
+        // first line runs, and the hangup that follows must not take the
+        // guard with it.
+        let spawned = Reexec.spawn(["swinit-run", marker], blocked: [SIGHUP]) { actions in
             posix_spawn_file_actions_adddup2(&actions, ends[0], guardDescriptor)
         }
         var settings = saved
@@ -46,6 +49,7 @@ public enum TerminalGuard {
     public static func main() -> Never {
         // When swinit-run leads the terminal's session, its death sends
         // SIGHUP to the foreground group, the guard included: outlive it.
+        // (It is blocked from birth; ignoring it also drops one pending.)
         signal(SIGHUP, SIG_IGN)
         var settings = termios()
         let size = MemoryLayout<termios>.size
