@@ -725,7 +725,7 @@ def machine():
             ("seed", A.seed)]
 
 
-def write_report(started, notes):
+def write_report(started, machine_rows):
     with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "notes.md")) as f:
         closing = f.read()
     lines = ["# Benchmarks", "",
@@ -737,7 +737,7 @@ def write_report(started, notes):
              "![headline figures](benchmarks.png)", "",
              "## Targets", "", table(["target", "swinit's figure", "verdict", "note"], TARGETS), "",
              "## Machine and versions", "",
-             table(["", ""], [(k, " ".join(v) if isinstance(v, list) else v) for k, v in machine() + versions()]), "",
+             table(["", ""], [(k, " ".join(v) if isinstance(v, list) else v) for k, v in machine_rows + versions()]), "",
              "Repeat (as root) with `scripts/bench.sh` (about 8 minutes; `--quick`: under a minute).", ""]
     lines += REPORT
     lines += [closing]
@@ -747,6 +747,7 @@ def write_report(started, notes):
 
 def main():
     started = time.time()
+    machine_rows = machine()  # the load average before the run, not after its 100-container rounds
     steps = [(1, m1_size), (2, m2_overhead), (3, m3_idle), (4, m4_latency), (7, m7_launch),
              (5, m5_reaping), (6, m6_storm), (8, m8_concurrent), (9, m9_budget)]
     for number, step in steps:
@@ -754,7 +755,7 @@ def main():
             step()
     REPORT.sort(key=lambda s: int(s.split(".")[0][3:]))
     chart()
-    write_report(started, None)
+    write_report(started, machine_rows)
     log(f"report: {A.report}, chart: {A.chart}, raw data: {A.results}")
     for t in TARGETS:
         log(" | ".join(t[:3]))
