@@ -75,6 +75,12 @@ public struct ContainerSpec: Equatable, Sendable {
     /// image's StopSignal, as `docker stop` sends it); nil keeps SIGTERM.
     /// Host side only: stage 2 never needs it.
     public var stopSignal: Int32?
+    /// Seconds from the first SIGTERM sent to swinit-run to SIGKILL of the
+    /// container's PID 1 (the whole PID namespace dies with it), as
+    /// `docker stop` escalates; -1 never escalates. Host side only.
+    public var stopTimeout = ContainerSpec.defaultStopTimeout
+    /// `docker stop`'s default grace period: 10 s.
+    public static let defaultStopTimeout: Int32 = 10
 
     public init() {}
 

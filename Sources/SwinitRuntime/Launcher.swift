@@ -100,7 +100,7 @@ public enum Launcher {
             joined[1] = -1
         }
         return try relay(signals: signals, to: pid, errorPipe: readEnd, console: console, pipes: pipes,
-                         stopSignal: spec.stopSignal)
+                         stopSignal: spec.stopSignal, stopTimeout: spec.stopTimeout)
     }
 
     /// The host descriptors stage 2 gets at its fixed numbers (-1: none).
@@ -184,12 +184,14 @@ public enum Launcher {
     /// the freshly exec'd init has set up its signal handling, are held and
     /// sent once PID 1 receives them (`SignalRelay.Pending`).
     static func relay(signals: borrowing SignalRelay, to pid: pid_t, errorPipe: Int32,
-                      console: ConsoleRelay? = nil, pipes: StdioPipes? = nil, stopSignal: Int32? = nil)
+                      console: ConsoleRelay? = nil, pipes: StdioPipes? = nil, stopSignal: Int32? = nil,
+                      stopTimeout: Int32 = ContainerSpec.defaultStopTimeout)
         throws(RuntimeError) -> Int32
     {
         var report: [UInt8] = []
         var pipeOpen = true
         var pending = SignalRelay.Pending(pid: pid)
+        var escalation = StopEscalation(timeout: stopTimeout)
         while true {
             let consoleEntries = console?.pollEntries ?? []
             let pipesStart = 2 + consoleEntries.count
@@ -197,7 +199,7 @@ public enum Launcher {
                            pollfd(fd: pipeOpen ? errorPipe : -1, events: Int16(POLLIN), revents: 0)]
                 + consoleEntries + (pipes?.pollEntries ?? [])
             // With signals held after the exec, look again every millisecond.
-            let timeout: Int32 = !pipeOpen && !pending.isEmpty ? 1 : -1
+            let timeout = escalation.pollTimeout(!pipeOpen && !pending.isEmpty ? 1 : -1)
             if poll(&entries, nfds_t(entries.count), timeout) < 0 {
                 if errno == EINTR { continue }
                 let error = RuntimeError.syscall("poll")
@@ -227,6 +229,7 @@ public enum Launcher {
                     console.resize()  // the kernel signals the container's foreground job
                 } else {
                     pending.add(signo == SIGTERM ? stopSignal ?? SIGTERM : signo)
+                    if signo == SIGTERM { escalation.stopRequested() }
                     // A hangup must also reach a stopped job (Ctrl-Z, then the
                     // terminal closed): follow it with SIGCONT, as the kernel
                     // does for an orphaned stopped process group.
@@ -235,6 +238,7 @@ public enum Launcher {
             }
             // The pipe closes empty when PID 1 was exec'd; before that, hold everything.
             if !pipeOpen && report.isEmpty { pending.flush() }
+            escalation.killIfDue(pid)
         }
     }
 

@@ -65,6 +65,9 @@ enum CommandLineChecks {
         }
         checked.seccomp = try parseSeccomp(options.securityOptions)
         checked.limits = try parseLimits(options)
+        if options.stopTimeout < -1 {
+            throw ValidationError("--stop-timeout \(options.stopTimeout): expected seconds, or -1 for never")
+        }
         do {
             checked.capabilities = try Capabilities.resolve(add: options.capAdd, drop: options.capDrop)
         } catch {

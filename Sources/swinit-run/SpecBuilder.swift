@@ -45,6 +45,7 @@ enum SpecBuilder {
                                                       home: image?.identity?.home ?? UserLookup(layers: spec.layers).home(of: spec.uid),
                                                       terminal: options.tty)
         spec.stopSignal = image?.process.stopSignal
+        spec.stopTimeout = options.stopTimeout
         // An image whose entrypoint is an init runs it as PID 1 itself, as docker run does.
         let imageBringsInit = image?.process.runsOwnInit == true && options.initPath == nil
         if imageBringsInit && !options.initArguments.isEmpty {

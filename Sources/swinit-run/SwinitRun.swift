@@ -147,6 +147,11 @@ struct SwinitRun: ParsableCommand {
     @Option(name: .customLong("cpus"), parsing: .unconditional, help: ArgumentHelp("CPU time as a number of CPUs (1.5 = 150 ms per 100 ms).", valueName: "DECIMAL"))
     var cpus: String?
 
+    @Option(name: .customLong("stop-timeout"), parsing: .unconditional,
+            help: ArgumentHelp("Seconds from a SIGTERM to swinit-run (docker stop) to SIGKILL of the container (-1: never).",
+                               valueName: "SECONDS"))
+    var stopTimeout: Int32 = ContainerSpec.defaultStopTimeout
+
     @Option(help: ArgumentHelp("Name of the state directory (default: unique).", valueName: "NAME"))
     var name: String?
 

@@ -26,6 +26,8 @@ struct CommandLineTests {
         (["--rootfs", base, "--read-only", "--upper", "/tmp/u", "true"], 64, "exclude each other"),
         (["--rootfs", base, "--no-init", "--init-arg", "-v", "true"], 64, "--no-init"),
         (["--rootfs", base, "--bogus", "true"], 64, "bogus"),
+        (["--rootfs", base, "--stop-timeout", "-2", "true"], 64, "--stop-timeout -2: expected seconds, or -1 for never"),
+        (["--rootfs", base, "--stop-timeout", "10s", "true"], 64, "'10s' is invalid for '--stop-timeout"),
         (["--store", "/tmp", "image", "ls"], 64, "subcommands come first: swinit-run image ls"),
         // stdin is /dev/null here: -it needs a terminal to copy, as under docker run.
         (["--rootfs", base, "-it", "true"], 125, "swinit-run: -it: the input device is not a TTY"),

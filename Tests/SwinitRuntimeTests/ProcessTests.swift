@@ -51,6 +51,34 @@ struct ProcessTests {
         #expect(result.stdout.contains("caught"))
     }
 
+    /// SIGTERM to swinit-run is `docker stop`: a container still there when
+    /// the grace period (`--stop-timeout`) is over gets SIGKILL, whole.
+    @Test func aStopTheContainerIgnoresEndsInSIGKILLAfterTheStopTimeout() throws {
+        let container = try Container(rootfs + ["--stop-timeout", "1", "--", "sh", "-c",
+            "trap '' TERM; echo ready; sleep 30"])
+        #expect(container.waitForOutput("ready"))
+        let stopped = Date()
+        kill(container.pid, SIGTERM)
+        let result = container.finish(timeout: 10)
+        let waited = Date().timeIntervalSince(stopped)
+        #expect(result.status == 128 + SIGKILL, "\(result.stderr)")
+        #expect(waited >= 1 && waited < 5, "\(waited) s")
+        #expect(result.stderr == "swinit-run: the container did not stop within 1 s of SIGTERM: sending SIGKILL\n")
+    }
+
+    /// `--stop-timeout -1` waits for the container however long it takes
+    /// (`0` would kill it at once).
+    @Test(arguments: [("-1", 0), ("0", 128 + SIGKILL)])
+    func stopTimeoutMinusOneWaitsAndZeroKillsAtOnce(timeout: String, status: Int32) throws {
+        let container = try Container(rootfs + ["--stop-timeout", timeout, "--", "sh", "-c",
+            "trap '' TERM; echo ready; sleep 1.5; echo done"])
+        #expect(container.waitForOutput("ready"))
+        kill(container.pid, SIGTERM)
+        let result = container.finish(timeout: 10)
+        #expect(result.status == status, "\(result.stderr)")
+        #expect(result.stdout.hasSuffix("done\n") == (status == 0), "\(result.stdout)")
+    }
+
     /// A signal that arrives while the container is still being set up is
     /// held and delivered once the init receives signals; sent straight away,
     /// the kernel would drop it (a PID namespace's init without a handler).
