@@ -25,6 +25,8 @@ final class ConsoleRelay {
     private var savedTerminal: termios?
     /// Our end of the terminal guard's pipe while it watches (-1 otherwise).
     private var guardPipe: Int32 = -1
+    /// The caller's stdout, written without ever blocking the relay loop.
+    private let output = CallerOutput(1)
 
     /// Takes ownership of `socket`, the host end of the console socketpair.
     /// With `interactive` and a terminal on stdin, saves its settings and
@@ -50,23 +52,27 @@ final class ConsoleRelay {
         return (rows, columns)
     }
 
-    /// What to poll, always three entries (fd -1 when idle): the socket, stdin, the master.
+    /// What to poll, always four entries (fd -1 when idle): the socket,
+    /// stdin, the master (not read while stdout holds output back), stdout.
     var pollEntries: [pollfd] {
         let waitingForMaster = socket >= 0
         let readStdin = !waitingForMaster && copyingInput && input.isEmpty
-        let masterEvents = Int16(POLLIN) | (input.isEmpty ? 0 : Int16(POLLOUT))
+        let masterEvents = (output.isBusy ? 0 : Int16(POLLIN)) | (input.isEmpty ? 0 : Int16(POLLOUT))
         return [pollfd(fd: socket, events: Int16(POLLIN), revents: 0),
                 pollfd(fd: readStdin ? 0 : -1, events: Int16(POLLIN), revents: 0),
-                pollfd(fd: masterOpen ? master : -1, events: masterEvents, revents: 0)]
+                pollfd(fd: masterOpen ? master : -1, events: masterEvents, revents: 0),
+                output.pollEntry]
     }
 
     /// Acts on what poll(2) reported for `pollEntries`.
     /// - Throws: `RuntimeError` when stage 2 sent something that is not a terminal.
     func handle(_ entries: ArraySlice<pollfd>) throws(RuntimeError) {
-        let (socketEvents, stdinEvents, masterEvents) = (entries[entries.startIndex].revents,
-            entries[entries.startIndex + 1].revents, entries[entries.startIndex + 2].revents)
+        let start = entries.startIndex
+        let (socketEvents, stdinEvents, masterEvents, stdoutEvents) = (entries[start].revents,
+            entries[start + 1].revents, entries[start + 2].revents, entries[start + 3].revents)
         if socketEvents != 0 { try receiveMaster() }
         if stdinEvents != 0 { readInput() }
+        if stdoutEvents != 0 { output.writeSome() }
         if masterEvents & Int16(POLLOUT) != 0 { writeInput() }
         if masterEvents & ~Int16(POLLOUT) != 0 { copyOutput() }
     }
@@ -85,6 +91,7 @@ final class ConsoleRelay {
         if masterOpen {
             while copyOutput() {}
         }
+        output.drain()
         if var saved = savedTerminal {
             _ = retryingOnInterrupt { tcsetattr(0, TCSANOW, &saved) }
             savedTerminal = nil
@@ -154,26 +161,7 @@ final class ConsoleRelay {
             if count == 0 || errno != EAGAIN { masterOpen = false }
             return false
         }
-        Self.writeAll(1, buffer[0..<count])
+        output.send(buffer[0..<count])
         return true
-    }
-
-    /// write(2) until all of `bytes` is out; waits with poll(2) if stdout is
-    /// non-blocking; gives up when stdout is gone (EPIPE: SIGPIPE is ignored).
-    static func writeAll(_ fd: Int32, _ bytes: ArraySlice<UInt8>) {
-        var rest = bytes
-        while !rest.isEmpty {
-            let written = rest.withUnsafeBytes { buffer in
-                retryingOnInterrupt { write(fd, buffer.baseAddress, buffer.count) }
-            }
-            if written > 0 {
-                rest = rest.dropFirst(written)
-            } else if written < 0 && errno == EAGAIN {
-                var entry = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
-                _ = poll(&entry, 1, -1)
-            } else {
-                return
-            }
-        }
     }
 }

@@ -31,6 +31,8 @@ final class StdioPipes {
         var containerEnd: Int32
         /// Our end: the read end for output, the non-blocking write end for input.
         var relayEnd: Int32
+        /// Where output goes, never blocking the relay loop; nil for input.
+        let output: CallerOutput?
         var isInput: Bool { callerFD == 0 }
     }
 
@@ -56,7 +58,8 @@ final class StdioPipes {
             let (containerEnd, relayEnd) = fd == 0 ? (ends[0], ends[1]) : (ends[1], ends[0])
             if fd == 0 { _ = fcntl(relayEnd, F_SETFL, fcntl(relayEnd, F_GETFL) | O_NONBLOCK) }
             streams.append(Stream(callerFD: fd, containerFDs: fd == 1 && sharedOutput ? [1, 2] : [fd],
-                                  containerEnd: containerEnd, relayEnd: relayEnd))
+                                  containerEnd: containerEnd, relayEnd: relayEnd,
+                                  output: fd == 0 ? nil : CallerOutput(fd)))
         }
     }
 
@@ -87,11 +90,13 @@ final class StdioPipes {
         }
     }
 
-    /// What to poll: one entry per stream (fd -1 when idle).
+    /// What to poll: one entry per stream (fd -1 when idle). An output
+    /// stream waits for the caller's terminal (POLLOUT) while it holds
+    /// output back, else for the container's next bytes.
     var pollEntries: [pollfd] {
         streams.map { stream in
-            if !stream.isInput {
-                return pollfd(fd: stream.relayEnd, events: Int16(POLLIN), revents: 0)
+            if let output = stream.output {
+                return output.isBusy ? output.pollEntry : pollfd(fd: stream.relayEnd, events: Int16(POLLIN), revents: 0)
             }
             if !input.isEmpty { return pollfd(fd: stream.relayEnd, events: Int16(POLLOUT), revents: 0) }
             return pollfd(fd: readingInput && stream.relayEnd >= 0 ? 0 : -1, events: Int16(POLLIN), revents: 0)
@@ -101,8 +106,8 @@ final class StdioPipes {
     /// Acts on what poll(2) reported for `pollEntries`.
     func handle(_ entries: ArraySlice<pollfd>) {
         for (index, entry) in zip(streams.indices, entries) where entry.revents != 0 {
-            if !streams[index].isInput {
-                copyOutput(index)
+            if let output = streams[index].output {
+                if entry.events == Int16(POLLOUT) { output.writeSome() } else { copyOutput(index) }
             } else if entry.fd == 0 {
                 readInput(index)
             } else {
@@ -118,6 +123,7 @@ final class StdioPipes {
     func finish() {
         for index in streams.indices {
             if !streams[index].isInput { copyWhatIsLeft(index) }
+            streams[index].output?.drain()
             for fd in [streams[index].containerEnd, streams[index].relayEnd] where fd >= 0 { close(fd) }
             (streams[index].containerEnd, streams[index].relayEnd) = (-1, -1)
         }
@@ -154,7 +160,7 @@ final class StdioPipes {
             return 0
         }
         guard count > 0 else { return -1 }
-        ConsoleRelay.writeAll(stream.callerFD, buffer[0..<count])
+        stream.output?.send(buffer[0..<count])
         return count
     }
 

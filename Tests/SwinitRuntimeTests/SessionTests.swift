@@ -150,6 +150,27 @@ struct SessionTests {
         #expect(terminal.output.contains(interleaved), "\(terminal.output)")
     }
 
+    /// A terminal that takes no output (Ctrl-S, or a slow link) stalls the
+    /// copy, never the relay: a SIGTERM still reaches the container, which
+    /// ends while the terminal is paused; Ctrl-Q lets the rest out. Through
+    /// the stdio pipes and through `-t`'s terminal.
+    @Test(arguments: [[String](), ["-t"]])
+    func signalsReachTheContainerWhileTheTerminalIsPaused(tty: [String]) throws {
+        let terminal = try TerminalRun(tty + rootfs + ["--", "sh", "-c",
+            "echo ready; while :; do echo line; done"])
+        #expect(terminal.waitForOutput("ready"))
+        terminal.type("\u{13}")  // Ctrl-S: the terminal takes no more output
+        usleep(300_000)
+        let caller = try #require(terminal.swinitRun)
+        kill(caller, SIGTERM)
+        let deadline = Date().addingTimeInterval(5)
+        while !descendants(of: caller).isEmpty && Date() < deadline { usleep(20_000) }
+        #expect(descendants(of: caller).isEmpty, "the container still runs while the terminal is paused")
+        terminal.type("\u{11}")  // Ctrl-Q
+        #expect(terminal.finish() == 128 + SIGTERM, "\(terminal.output.suffix(300))")
+        #expect(terminal.output.hasSuffix(TerminalRun.restored), "\(terminal.output.suffix(300))")
+    }
+
     /// A container can keep a copy of its stdout open after its death: sent
     /// over a unix socket and never received, it stays in flight. swinit-run
     /// copies what the pipe holds when PID 1 is reaped and returns; it used
