@@ -135,7 +135,7 @@ final class ConsoleRelay {
         var buffer = [UInt8](repeating: 0, count: 4096)
         let count = retryingOnInterrupt { read(0, &buffer, buffer.count) }
         if count <= 0 {
-            if count == 0 || errno != EAGAIN { copyingInput = false }
+            if count == 0 || (errno != EAGAIN && !JobControl.waitForTheForeground(after: errno)) { copyingInput = false }
             return
         }
         input += buffer[0..<count]

@@ -170,7 +170,7 @@ final class StdioPipes {
         if count > 0 {
             input += buffer[0..<count]
             writeInput(index)
-        } else if count == 0 || errno != EAGAIN {
+        } else if count == 0 || (errno != EAGAIN && !JobControl.waitForTheForeground(after: errno)) {
             // End of the caller's input (Ctrl-D): the container reads end of file too.
             readingInput = false
             if input.isEmpty { closeRelayEnd(index) }

@@ -19,13 +19,19 @@ final class TerminalRun {
     let input = Pipe()
     let outputPath: String
 
-    init(_ arguments: [String], rows: Int = 0, columns: Int = 0) throws {
+    convenience init(_ arguments: [String], rows: Int = 0, columns: Int = 0) throws {
+        let harness = Harness.shared
+        try self.init(command: [harness.swinitRun, "--init", harness.swinit] + arguments, rows: rows, columns: columns)
+    }
+
+    /// Any `command` on the terminal (a shell that runs swinit-run, say).
+    init(command: [String], rows: Int = 0, columns: Int = 0) throws {
         let harness = Harness.shared
         outputPath = harness.temporaryDirectory("pty") + "/output"
         _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
         process.executableURL = URL(fileURLWithPath: harness.packageRoot + "/.build/static/swinit-probe")
         let size = rows > 0 ? ["-s", String(rows), String(columns)] : []
-        process.arguments = ["pty"] + size + [harness.swinitRun, "--init", harness.swinit] + arguments
+        process.arguments = ["pty"] + size + command
         process.standardInput = input
         process.standardOutput = FileHandle(forWritingAtPath: outputPath)
         try process.run()
@@ -308,6 +314,29 @@ struct SessionTests {
         usleep(200_000)
         terminal.type("exit 3\r")
         #expect(terminal.finish() == 3, "\(terminal.output)")
+    }
+
+    /// `swinit-run -i … &` from an interactive shell: a background job that
+    /// reads the terminal stops (SIGTTIN) until `fg`, as any reader does,
+    /// and the container then reads what is typed. It used to read end of
+    /// file as soon as anything was typed to the shell.
+    @Test func aBackgroundJobReadingTheTerminalWaitsForFg() throws {
+        let harness = Harness.shared
+        let run = [harness.swinitRun, "--init", harness.swinit, "-i"] + rootfs
+            + ["--", "sh", "-c", "'read -r line; echo \"got<$line>\"'"]
+        let terminal = try TerminalRun(command: ["/bin/bash", "--norc", "--noprofile", "-i"])
+        terminal.type("PS1='$ '\r")
+        terminal.type(run.joined(separator: " ") + " &\r")
+        usleep(500_000)
+        terminal.type("echo typed-to-the-shell\r")
+        #expect(terminal.waitForOutput("Stopped"), "\(terminal.output)")
+        #expect(!terminal.output.contains("got<>"), "\(terminal.output)")
+        terminal.type("fg\r")
+        usleep(500_000)
+        terminal.type("hello\r")
+        #expect(terminal.waitForOutput("got<hello>"), "\(terminal.output)")
+        terminal.type("exit\r")
+        #expect(terminal.finish() == 0, "\(terminal.output)")
     }
 
     /// The caller's terminal comes back cooked however the container ends:
