@@ -1,4 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
+// swinit-run is the caller's job, and job control works on it as on any
+// other, though its signals arrive through a signalfd (blocked).
+//
+// Ctrl-Z sends SIGTSTP to the foreground job: swinit-run forwards it to the
+// container and then stops itself with it, so the shell sees the job stopped
+// and gives its prompt back; `fg` or `bg` continue both.
+//
 // A background job that reads its terminal is stopped by the kernel with
 // SIGTTIN until the shell brings it to the foreground (`fg`). swinit-run
 // blocks SIGTTIN (its signals arrive through a signalfd), and for a blocked
@@ -18,13 +25,27 @@ enum JobControl {
     /// group, which the kernel does not stop.
     static func waitForTheForeground(after error: Int32) -> Bool {
         guard error == EIO, isBackground else { return false }
-        var ttin = sigset_t(), previous = sigset_t()
-        sigemptyset(&ttin)
-        sigaddset(&ttin, SIGTTIN)
-        sigprocmask(SIG_UNBLOCK, &ttin, &previous)
-        kill(0, SIGTTIN)  // delivered before kill returns: stopped here until SIGCONT
-        sigprocmask(SIG_SETMASK, &previous, nil)
+        raiseUnblocked(SIGTTIN, to: 0)  // stopped here until SIGCONT
         return !isBackground
+    }
+
+    /// Stops swinit-run with SIGTSTP, unblocked for the moment, as the
+    /// default action of the Ctrl-Z it already forwarded would have; returns
+    /// once continued (SIGCONT), or at once in an orphaned process group,
+    /// which the kernel does not stop (signal(7)).
+    static func suspend() {
+        raiseUnblocked(SIGTSTP, to: getpid())
+    }
+
+    /// Sends `signo` to `pid` (0: our process group) with it unblocked here,
+    /// so its default action, stopping, happens before kill(2) returns.
+    private static func raiseUnblocked(_ signo: Int32, to pid: pid_t) {
+        var set = sigset_t(), previous = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, signo)
+        sigprocmask(SIG_UNBLOCK, &set, &previous)
+        kill(pid, signo)
+        sigprocmask(SIG_SETMASK, &previous, nil)
     }
 
     /// Whether fd 0 is a terminal whose foreground process group is not ours.

@@ -192,6 +192,7 @@ public enum Launcher {
         var pipeOpen = true
         var pending = SignalRelay.Pending(pid: pid)
         var escalation = StopEscalation(timeout: stopTimeout)
+        var suspending = false
         while true {
             let consoleEntries = console?.pollEntries ?? []
             let pipesStart = 2 + consoleEntries.count
@@ -234,11 +235,19 @@ public enum Launcher {
                     // terminal closed): follow it with SIGCONT, as the kernel
                     // does for an orphaned stopped process group.
                     if signo == SIGHUP { pending.add(SIGCONT) }
+                    if signo == SIGTSTP { suspending = true }
                 }
             }
             // The pipe closes empty when PID 1 was exec'd; before that, hold everything.
             if !pipeOpen && report.isEmpty { pending.flush() }
             escalation.killIfDue(pid)
+            // Ctrl-Z (SIGTSTP): once the container has it, swinit-run stops
+            // too, so the caller's shell gets its prompt back; `fg` sends
+            // SIGCONT, which resumes it and is forwarded like any signal.
+            if suspending && pending.isEmpty {
+                suspending = false
+                JobControl.suspend()
+            }
         }
     }
 

@@ -339,6 +339,30 @@ struct SessionTests {
         #expect(terminal.finish() == 0, "\(terminal.output)")
     }
 
+    /// Ctrl-Z without -t, from an interactive shell: the container's command
+    /// stops, and so does swinit-run, so the shell gives its prompt back;
+    /// `fg` resumes both. swinit-run used to stay in the foreground, the
+    /// container stopped under it, deaf to Ctrl-C.
+    @Test func ctrlZStopsTheRunAndFgResumesIt() throws {
+        let harness = Harness.shared
+        let run = [harness.swinitRun, "--init", harness.swinit] + rootfs
+            + ["--", "sh", "-c", "'echo started; sleep 1; echo finished-$((6*7))'"]
+        let terminal = try TerminalRun(command: ["/bin/bash", "--norc", "--noprofile", "-i"])
+        terminal.type("PS1='$ '\r")
+        terminal.type(run.joined(separator: " ") + "\r")
+        #expect(terminal.waitForOutput("started\n"), "\(terminal.output)")
+        terminal.type("\u{1a}")
+        #expect(terminal.waitForOutput("Stopped"), "\(terminal.output)")
+        usleep(1_500_000)
+        #expect(!terminal.output.contains("finished-42"), "the container went on: \(terminal.output)")
+        terminal.type("fg\r")
+        #expect(terminal.waitForOutput("finished-42\n"), "\(terminal.output)")
+        terminal.type("echo \"status<$?>\"\r")
+        #expect(terminal.waitForOutput("status<0>"), "\(terminal.output)")
+        terminal.type("exit\r")
+        #expect(terminal.finish() == 0, "\(terminal.output)")
+    }
+
     /// The caller's terminal comes back cooked however the container ends:
     /// its PID 1 killed with SIGKILL, swinit-run sent SIGTERM, or swinit-run
     /// killed with SIGKILL (then its terminal guard restores it).
